@@ -1,0 +1,73 @@
+"""Where things live: the data root, the cache, the outputs, and the compute device.
+
+One data root is configured by `--data-root` (CLI / notebook parameter `data_root`) or the
+environment variable NAS_CORE_DATA; nothing else is searched, so a run never silently picks
+up a different file. Documented layout (every entry optional; see README "Data"):
+
+    $NAS_CORE_DATA/
+      nasbench201/nb201_ground_truth.csv      compact NB201 table (or .parquet)
+      nasbench201/NATS-tss-v1_0-3ffb9-simple/  official NATS-Bench tss files  (nats_bench)
+      nasbench201/NAS-Bench-201-v1_*.pth      official NAS-Bench-201 file      (nas_201_api)
+      cifar10/cifar10_jpeg_q75.npz            encoded-image npz
+      cifar10/cifar-10-batches-py/            torchvision's CIFAR-10 folder (also at the root)
+      cifar100/cifar-100-python/              torchvision's CIFAR-100 folder (also at the root)
+      ImageNet16/                             NB201's ImageNet16-120 pickles
+      fashion-mnist/                          Fashion-MNIST IDX files (else the Debian package's)
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from nas_core.errors import BadParameter, DataNotFound
+
+ENV_DATA = "NAS_CORE_DATA"
+ENV_CACHE = "NAS_CORE_CACHE"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_root(explicit: str | os.PathLike | None = None, *, required: bool = False) -> Path | None:
+    """The configured data root, or None when none is configured (then the mini benchmark is used)."""
+    raw = explicit if explicit not in (None, "") else os.environ.get(ENV_DATA) or None
+    if raw is None:
+        if required:
+            raise DataNotFound(
+                "no data root is configured",
+                fix=f"pass --data-root DIR or set {ENV_DATA}=DIR (see README, section Data)")
+        return None
+    root = Path(raw).expanduser().resolve()
+    if not root.is_dir():
+        raise DataNotFound(
+            f"the data root {root} does not exist or is not a folder",
+            where=str(root),
+            fix=f"point --data-root / {ENV_DATA} at the folder that holds nasbench201/ and cifar10/ "
+                "(README, section Data), or unset it to use the built-in mini benchmark")
+    return root
+
+
+def cache_dir() -> Path:
+    """Computed results (scores, supernet runs, decoded images); safe to delete."""
+    path = Path(os.environ.get(ENV_CACHE) or REPO_ROOT / ".cache")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def outputs_dir(profile: str) -> Path:
+    return REPO_ROOT / "outputs" / profile
+
+
+def resolve_device(name: str = "auto") -> str:
+    """'auto' -> 'cuda' if available else 'cpu'; 'cuda' without a GPU is a clear error."""
+    import torch
+
+    name = (name or "auto").lower()
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cpu":
+        return "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise BadParameter(f"device {name!r} was asked for but PyTorch sees no CUDA GPU",
+                               fix="use --device cpu or --device auto")
+        return name
+    raise BadParameter(f"unknown device {name!r}", fix="use one of: auto, cpu, cuda, cuda:N")

@@ -1,0 +1,204 @@
+"""Benchmark ground truth as one tidy pandas frame, whatever file it came from.
+
+Sources, in the order they are looked for under the data root:
+  1. the compact table `nasbench201/nb201_ground_truth.{parquet,csv}` (one row per API index);
+  2. a compact table converted earlier from the official files (in the cache);
+  3. the official NATS-Bench tss files / NAS-Bench-201 .pth, read once through the official
+     `nats_bench` package and converted into the compact table (`nas-core data convert`).
+With no data root configured, benchmark "mini" (the kit's own Fashion-MNIST benchmark,
+committed under nas_core/resources/) is the ground truth.
+
+Every metric column is named `<dataset>_<metric>`: e.g. `cifar10_test_acc_200ep` (the study's
+default), `cifar10valid_valid_acc_200ep` (the cifar10-valid split used by the reference code),
+`cifar10valid_valid_acc_12ep` (the 12-epoch schedule). Nothing defaults silently: callers name
+the column, and `describe_metric` says what it means.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nas_core.cache import atomic_write_frame, config_key
+from nas_core.config import cache_dir, data_root as resolve_root
+from nas_core.errors import BadData, BadParameter, DataNotFound
+from nas_core.space import nb201
+from nas_core.space.complexity import DATASETS
+
+BENCHMARKS = ("nb201", "mini")
+COMPACT_NAMES = ("nb201_ground_truth.parquet", "nb201_ground_truth.csv")
+ID_COLUMNS = ("index", "arch_str")
+DEFAULT_METRIC = {"nb201": ("cifar10", "test_acc_200ep"), "mini": ("fmnist", "test_acc_mean")}
+NATS_DIR_NAMES = ("NATS-tss-v1_0-3ffb9-simple", "NATS-tss-v1_0-3ffb9-full")
+NB201_PTH_GLOB = "NAS-Bench-201-v1_*.pth"
+HOW_TO_GET = (
+    "put the compact table at <data root>/nasbench201/nb201_ground_truth.csv, or the official "
+    "NATS-Bench tss folder (NATS-tss-v1_0-3ffb9-simple) / NAS-Bench-201-v1_1-096897.pth under "
+    "<data root>/nasbench201/ (from the NATS-Bench / NAS-Bench-201 project pages), then run "
+    "`nas-core data convert`; or run without a data root to use the built-in mini benchmark")
+
+
+def load_ground_truth(benchmark: str = "nb201", data_root=None) -> pd.DataFrame:
+    """The ground-truth frame: index, arch_str, iso_class, iso_representative, <ds>_<metric>..."""
+    if benchmark not in BENCHMARKS:
+        raise BadParameter(f"unknown benchmark {benchmark!r}", fix=f"use one of: {', '.join(BENCHMARKS)}")
+    if benchmark == "mini":
+        from nas_core.data.minibench_table import load_mini_table
+        return load_mini_table()
+    root = resolve_root(data_root, required=True)
+    folder = root / "nasbench201"
+    for name in COMPACT_NAMES:
+        if (folder / name).is_file():
+            return _validated(_read(folder / name), folder / name)
+    converted = _converted_path(root)
+    if converted.is_file():
+        return _validated(_read(converted), converted)
+    if _official_source(folder) is not None:
+        return convert_official(root)
+    raise DataNotFound("no NAS-Bench-201 ground truth found", where=str(folder), fix=HOW_TO_GET)
+
+
+def default_metric_column(benchmark: str) -> str:
+    ds, metric = DEFAULT_METRIC[benchmark]
+    return f"{ds}_{metric}"
+
+
+def metric_column(frame: pd.DataFrame, dataset: str, metric: str) -> str:
+    """Check that `<dataset>_<metric>` exists and return it (clear error listing the choices)."""
+    col = f"{dataset}_{metric}"
+    if col not in frame.columns:
+        choices = [c for c in frame.columns if c not in ("index", "arch_str", "iso_class", "iso_representative")]
+        raise BadParameter(f"ground truth has no column {col!r} (dataset {dataset!r}, metric {metric!r})",
+                           fix=f"available columns: {', '.join(choices)}")
+    return col
+
+
+def iso_mean(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Ground truth per isomorphism class = mean over the class members (STUDY.md)."""
+    return frame.groupby("iso_class")[column].mean()
+
+
+def _read(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is a malformed file for the user
+        raise BadData(f"cannot read the ground-truth table {path}: {exc}", where=str(path),
+                      fix="the file is corrupted or not a csv/parquet table; " + HOW_TO_GET) from None
+
+
+def _validated(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Check the columns, the row count and every architecture string; add the kit's own
+    iso_class / iso_representative when the file does not carry them."""
+    missing = [c for c in ID_COLUMNS if c not in frame.columns]
+    if missing:
+        raise BadData(f"ground-truth table {path} lacks the column(s) {missing}", where=str(path),
+                      fix="expected the layout of nb201_ground_truth.csv (index, arch_str, "
+                          "<dataset>_<metric> columns); " + HOW_TO_GET)
+    if len(frame) != nb201.N_ARCHS or not np.array_equal(frame["index"].to_numpy(), np.arange(nb201.N_ARCHS)):
+        raise BadData(f"ground-truth table {path} must have {nb201.N_ARCHS} rows with index 0..{nb201.N_ARCHS - 1} "
+                      f"in order; it has {len(frame)} rows", where=str(path),
+                      fix="the file is truncated or reordered; restore or re-convert it. " + HOW_TO_GET)
+    try:
+        ops = np.array([nb201.parse(s) for s in frame["arch_str"]], dtype=np.int8)
+    except BadParameter as exc:
+        raise BadData(f"ground-truth table {path} has a malformed architecture: {exc.what}",
+                      where=str(path), fix="the file is corrupted; " + HOW_TO_GET) from None
+    if len(np.unique(nb201.kit_ids_of(ops))) != nb201.N_ARCHS:
+        raise BadData(f"ground-truth table {path} lists some architecture twice", where=str(path), fix=HOW_TO_GET)
+    frame = frame.copy()
+    iso = nb201.iso_classes_for(ops)
+    if "iso_class" in frame.columns and not np.array_equal(frame["iso_class"].to_numpy(), iso):
+        raise BadData(f"ground-truth table {path}: its iso_class column disagrees with NAS-Bench-201's "
+                      "isomorphism rule", where=str(path), fix=HOW_TO_GET)
+    frame["iso_class"] = iso
+    first = pd.Series(np.arange(len(iso))).groupby(iso).transform("min").to_numpy()
+    frame["iso_representative"] = first == np.arange(len(iso))
+    frame = frame.drop(columns=[c for c in ("is_iso_representative",) if c in frame.columns])
+    return frame
+
+
+# ---- official files ---------------------------------------------------------------------------
+
+def _converted_path(root: Path) -> Path:
+    return cache_dir() / "groundtruth" / f"nb201_from_official_{config_key({'root': str(root)})}.parquet"
+
+
+def _official_source(folder: Path) -> Path | None:
+    for name in NATS_DIR_NAMES:
+        if (folder / name).exists():
+            return folder / name
+    found = sorted(folder.glob(NB201_PTH_GLOB)) if folder.is_dir() else []
+    return found[-1] if found else None
+
+
+def convert_official(root=None, out: Path | None = None, api=None) -> pd.DataFrame:
+    """Read the official benchmark ONCE through `nats_bench` and write the compact table.
+
+    The official object needs GBs of memory; it is dropped as soon as the table is built.
+    `api` may be given for testing (any object with the NATS-Bench API methods used below).
+    """
+    root = resolve_root(root, required=True)
+    source = _official_source(root / "nasbench201")
+    if api is None:
+        if source is None:
+            raise DataNotFound("no official NATS-Bench / NAS-Bench-201 file found",
+                               where=str(root / "nasbench201"), fix=HOW_TO_GET)
+        try:
+            from nats_bench import create
+        except ImportError:
+            raise DataNotFound("the official `nats_bench` package is needed to read the official files",
+                               fix="pip install nats_bench (it is in the kit's environment)") from None
+        api = create(str(source), "tss", fast_mode=True, verbose=False)
+    frame = official_to_frame(api)
+    del api
+    target = out or _converted_path(root)
+    atomic_write_frame(Path(target), frame)
+    return _validated(frame, Path(target))
+
+
+# (official dataset name, hp, metric key) -> compact column
+OFFICIAL_COLUMNS = {
+    ("cifar10", "200", "test-accuracy"): "cifar10_test_acc_200ep",
+    ("cifar100", "200", "test-accuracy"): "cifar100_test_acc_200ep",
+    ("ImageNet16-120", "200", "test-accuracy"): "imagenet16_test_acc_200ep",
+    ("cifar10-valid", "200", "valid-accuracy"): "cifar10valid_valid_acc_200ep",
+    ("cifar10-valid", "200", "test-accuracy"): "cifar10valid_test_acc_200ep",
+    ("cifar10-valid", "12", "valid-accuracy"): "cifar10valid_valid_acc_12ep",
+    ("cifar100", "200", "valid-accuracy"): "cifar100_valid_acc_200ep",
+    ("ImageNet16-120", "200", "valid-accuracy"): "imagenet16_valid_acc_200ep",
+}
+OFFICIAL_DS = {"cifar10": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "imagenet16"}
+
+
+def official_to_frame(api) -> pd.DataFrame:
+    """One row per API index. Seeds are averaged explicitly (is_random=False) and hp is always
+    given, so neither NATS-Bench silent default (12 epochs, a random seed) can creep in."""
+    n = len(api)
+    rows = []
+    for i in range(n):
+        row = {"index": i, "arch_str": api.arch(i)}
+        for (ds, hp, key), col in OFFICIAL_COLUMNS.items():
+            try:
+                info = api.get_more_info(i, ds, hp=hp, is_random=False)
+                row[col] = float(info[key])
+            except Exception:  # noqa: BLE001 - metric absent from this release: leave NaN
+                row[col] = np.nan
+        for ds, short in OFFICIAL_DS.items():
+            cost = api.get_cost_info(i, ds, hp="200")
+            row[f"flops_M_{short}"] = float(cost["flops"])
+            row[f"params_M_{short}"] = float(cost["params"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def complexity_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The kit's own params/FLOPs for each row (independent of any file)."""
+    from nas_core.space.complexity import dataset_macro, params_flops
+
+    ops = np.array([nb201.parse(s) for s in frame["arch_str"]])
+    out = {}
+    for ds in DATASETS:
+        p, f = params_flops(ops, dataset_macro(ds))
+        out[f"params_M_{ds}"], out[f"flops_M_{ds}"] = p, f
+    return pd.DataFrame(out, index=frame.index)

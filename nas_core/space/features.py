@@ -1,0 +1,42 @@
+"""Architecture features for the bias analyses (RQ2): op counts, depth, skips, FLOPs group."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from nas_core.space import nb201
+from nas_core.space.complexity import dataset_macro, op_counts, params_flops
+
+
+def flops_group(arch_ops: np.ndarray, n_groups: int = 5, dataset: str = "cifar10") -> np.ndarray:
+    """Quantile bin (0 = fewest FLOPs) of each architecture's FLOPs among the given ones.
+
+    Ties (many cells share a FLOP count) are kept in one bin: bins are cut on the sorted
+    values' quantiles, then equal values take the bin of their first occurrence.
+    """
+    _, flops = params_flops(np.asarray(arch_ops), dataset_macro(dataset))
+    ranks = pd.Series(flops).rank(method="min").to_numpy() - 1
+    return np.minimum((ranks * n_groups // len(flops)).astype(int), n_groups - 1)
+
+
+def arch_features(arch_strs, dataset: str = "cifar10", n_groups: int = 5) -> pd.DataFrame:
+    """One row per architecture string: n_<op>, depth, has_skip, has_conv_path, live-edge
+    counts, params_M, flops_M, flops_group, kit_id."""
+    ops = np.array([nb201.parse(s) for s in arch_strs], dtype=np.int64)
+    table = nb201.space_table()
+    kit = nb201.kit_ids_of(ops)
+    counts = op_counts(ops)
+    params, flops = params_flops(ops, dataset_macro(dataset))
+    frame = pd.DataFrame({f"n_{op}": counts[:, i] for i, op in enumerate(nb201.OPS)})
+    live = np.array([nb201.live_edges(row) for row in ops.tolist()])
+    frame["n_live_edges"] = live.sum(1)
+    frame["n_live_conv"] = (live & np.isin(ops, nb201.CONV_OPS)).sum(1)
+    frame["depth"] = table.depth[kit]
+    frame["has_skip"] = counts[:, nb201.SKIP] > 0
+    frame["has_live_skip"] = (live & (ops == nb201.SKIP)).any(1)
+    frame["has_conv_path"] = table.has_conv_path[kit]
+    frame["params_M"] = params
+    frame["flops_M"] = flops
+    frame["flops_group"] = flops_group(ops, n_groups, dataset)
+    frame["kit_id"] = kit
+    return frame
