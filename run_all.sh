@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The kit's main job: compute every missing result (cached, resumable), then execute the
+# RQ1-RQ5 notebooks with papermill into outputs/<profile>/ and write its index page.
+#
+#   ./run_all.sh [--profile smoke|quick|paper] [--only rq1,rq3] [--device auto|cpu|cuda]
+#                [--data-root DIR] [--shard i/n] [--skip-compute]
+#
+# With no data root (no --data-root, no $NAS_CORE_DATA) the kit uses its own mini benchmark
+# on Fashion-MNIST. Safe to interrupt and rerun: finished work is reused.
+set -euo pipefail
+cd "$(dirname "$0")"
+profile=quick; only=""; device=auto; shard=""; skip=""
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+die() { echo "run_all.sh: error: $*" >&2; echo "  usage: ./run_all.sh --help" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --profile) profile="${2:-}"; shift 2 ;;
+    --only) only="${2:-}"; shift 2 ;;
+    --device) device="${2:-}"; shift 2 ;;
+    --data-root) export NAS_CORE_DATA="${2:-}"; shift 2 ;;
+    --shard) shard="${2:-}"; shift 2 ;;
+    --skip-compute) skip=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) die "unknown option '$1'" ;;
+  esac
+done
+# Parameter mistakes stop here, before any set-up or work.
+case "$profile" in smoke|quick|paper) ;; *) die "unknown profile '$profile' (use smoke, quick or paper)" ;; esac
+case "$device" in auto|cpu|cuda|cuda:[0-9]*) ;; *) die "unknown device '$device' (use auto, cpu or cuda)" ;; esac
+if [ -n "$only" ]; then
+  for rq in ${only//,/ }; do case "$rq" in rq1|rq2|rq3|rq4|rq5) ;; *) die "unknown notebook '$rq' in --only (use rq1..rq5)" ;; esac; done
+fi
+if [ -n "$shard" ] && ! [[ "$shard" =~ ^[0-9]+/[1-9][0-9]*$ ]]; then die "--shard takes i/n, e.g. 0/4"; fi
+if [ -n "${NAS_CORE_DATA:-}" ] && [ ! -d "$NAS_CORE_DATA" ]; then
+  die "data root '$NAS_CORE_DATA' is not a folder (fix --data-root / NAS_CORE_DATA, or unset it to use the mini benchmark)"
+fi
+
+source scripts/bootstrap.sh
+if [ -z "${NAS_CORE_DATA:-}" ]; then
+  ensure_fashion_mnist || die "the mini benchmark needs Fashion-MNIST (see the message above)"
+fi
+export MPLBACKEND=Agg PYTHONHASHSEED=0
+args=(--profile "$profile" --device "$device")
+[ -n "$only" ] && args+=(--only "$only")
+[ -n "$shard" ] && args+=(--shard "$shard")
+[ -n "$skip" ] && args+=(--skip-compute)
+exec "$PY" -m nas_core run "${args[@]}"
