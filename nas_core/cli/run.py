@@ -1,0 +1,129 @@
+"""`nas-core run`: what ./run_all.sh does -- compute what is missing, execute the notebooks,
+write the manifest and the index page of outputs/<profile>/."""
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+from nas_core.config import REPO_ROOT, data_root as resolve_root, outputs_dir, resolve_device
+from nas_core.errors import BadParameter
+from nas_core.profiles import PROFILE_NAMES, check_profile
+
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+
+
+def register(subparsers) -> None:
+    run = subparsers.add_parser("run", help="compute missing results, then execute the RQ notebooks")
+    run.add_argument("--profile", default="quick", help=f"one of {', '.join(PROFILE_NAMES)} (default quick)")
+    run.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    run.add_argument("--data-root", default=None, help="data root (default: $NAS_CORE_DATA; none = mini benchmark)")
+    run.add_argument("--only", default="", help="comma-separated notebooks, e.g. rq1,rq3")
+    run.add_argument("--shard", default=None, help="i/n: compute only this share of the work (several GPUs)")
+    run.add_argument("--skip-compute", action="store_true", help="only execute the notebooks")
+    run.set_defaults(func=run_all)
+
+
+def parse_shard(text: str | None) -> tuple[int, int]:
+    if not text:
+        return 0, 1
+    try:
+        i, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise BadParameter(f"bad --shard {text!r}", fix="use i/n with 0 <= i < n, e.g. 0/4") from None
+    if not 0 <= i < n:
+        raise BadParameter(f"bad --shard {text!r}", fix="use i/n with 0 <= i < n, e.g. 0/4")
+    return i, n
+
+
+def select_notebooks(only: str) -> list[Path]:
+    books = sorted(NOTEBOOKS_DIR.glob("rq[1-5]_*.ipynb"))
+    if not only:
+        return books
+    wanted = [w.strip() for w in only.split(",") if w.strip()]
+    chosen = [b for b in books if b.name.split("_")[0] in wanted]
+    missing = set(wanted) - {b.name.split("_")[0] for b in chosen}
+    if missing:
+        raise BadParameter(f"unknown notebook(s) {sorted(missing)} in --only", fix="use rq1..rq5")
+    return chosen
+
+
+def run_all(args) -> int:
+    from nas_core.engines.study import Study
+
+    profile = check_profile(args.profile)
+    device = resolve_device(args.device)
+    root = resolve_root(args.data_root)
+    shard = parse_shard(args.shard)
+    books = select_notebooks(args.only)
+    study = Study(profile=profile, device=device, data_root=root)
+    print(f"[run] profile={profile} device={device} data: {study.data_description()}")
+    started = time.time()
+    timings: dict[str, float] = {}
+    if not args.skip_compute:
+        t0 = time.time()
+        study.compute_all(shard=shard, only=[b.name.split("_")[0] for b in books])
+        timings["compute"] = round(time.time() - t0, 1)
+    if shard != (0, 1):
+        print(f"[run] shard {shard[0]}/{shard[1]} computed; run once more without --shard to assemble outputs")
+        return 0
+    out = outputs_dir(profile)
+    (out / "notebooks").mkdir(parents=True, exist_ok=True)
+    failures = []
+    for book in books:
+        t0 = time.time()
+        print(f"[run] executing {book.name} ...", flush=True)
+        try:
+            execute_notebook(book, out / "notebooks" / book.name, profile, device, root)
+        except Exception as exc:  # noqa: BLE001 - report every failing notebook, then fail
+            failures.append(f"{book.name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+            print(f"[run] {book.name} FAILED: {failures[-1]}")
+        timings[book.stem] = round(time.time() - t0, 1)
+    write_manifest(out, profile, device, study, timings, time.time() - started, books)
+    from nas_core.reporting import write_index
+
+    index = write_index(profile)
+    print(f"\n[run] done in {time.time() - started:.0f} s; index: {index}")
+    for name, secs in timings.items():
+        print(f"        {name:<28s} {secs:8.1f} s")
+    if failures:
+        print("[run] failed notebooks:\n  " + "\n  ".join(failures))
+        return 1
+    return 0
+
+
+def execute_notebook(source: Path, target: Path, profile: str, device: str, root) -> None:
+    import papermill as pm
+
+    pm.execute_notebook(str(source), str(target), kernel_name="python3", progress_bar=False,
+                        parameters={"profile": profile, "device": device,
+                                    "data_root": str(root) if root else ""},
+                        cwd=str(NOTEBOOKS_DIR))
+
+
+def write_manifest(out: Path, profile: str, device: str, study, timings: dict, wall: float, books) -> None:
+    import numpy
+    import pandas
+    import torch
+
+    from nas_core import __version__
+    from nas_core.cache import atomic_write_json
+
+    try:
+        commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        commit = ""
+    atomic_write_json(out / "run_manifest.json", {
+        "profile": profile, "device": device, "data": study.data_description(),
+        "benchmark": study.benchmark, "ground_truth": study.truth_column,
+        "notebooks": [b.name for b in books], "timings_s": timings, "wall_time_s": round(wall, 1),
+        "versions": {"nas_core": __version__, "torch": torch.__version__, "numpy": numpy.__version__,
+                     "pandas": pandas.__version__, "python": platform.python_version()},
+        "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform(),
+                    "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
+        "git_commit": commit, "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
+    })
+    print(f"[run] manifest: {json.dumps(timings)}")
