@@ -27,7 +27,7 @@ def space_frame(arch_strs, indices) -> pd.DataFrame:
     from nas_core.space import nb201
     from nas_core.space.complexity import DATASETS, dataset_macro, op_counts, params_flops
 
-    ops = np.array([nb201.parse(s) for s in arch_strs], dtype=np.int64)
+    ops = nb201.ops_from_strings(list(arch_strs)).astype(np.int64)
     table = nb201.space_table()
     kit = nb201.kit_ids_of(ops)
     iso = nb201.iso_classes_for(ops)

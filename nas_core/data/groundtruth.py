@@ -100,11 +100,12 @@ def _validated(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
                       f"in order; it has {len(frame)} rows", where=str(path),
                       fix="the file is truncated or reordered; restore or re-convert it. " + HOW_TO_GET)
     try:
-        ops = np.array([nb201.parse(s) for s in frame["arch_str"]], dtype=np.int8)
+        kit = nb201.kit_ids_from_strings(frame["arch_str"].astype(str).tolist())
     except BadParameter as exc:
         raise BadData(f"ground-truth table {path} has a malformed architecture: {exc.what}",
                       where=str(path), fix="the file is corrupted; " + HOW_TO_GET) from None
-    if len(np.unique(nb201.kit_ids_of(ops))) != nb201.N_ARCHS:
+    ops = nb201.all_ops()[kit]
+    if len(np.unique(kit)) != nb201.N_ARCHS:
         raise BadData(f"ground-truth table {path} lists some architecture twice", where=str(path), fix=HOW_TO_GET)
     frame = frame.copy()
     iso = nb201.iso_classes_for(ops)
@@ -196,7 +197,7 @@ def complexity_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """The kit's own params/FLOPs for each row (independent of any file)."""
     from nas_core.space.complexity import dataset_macro, params_flops
 
-    ops = np.array([nb201.parse(s) for s in frame["arch_str"]])
+    ops = nb201.ops_from_strings(frame["arch_str"].tolist())
     out = {}
     for ds in DATASETS:
         p, f = params_flops(ops, dataset_macro(ds))

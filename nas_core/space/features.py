@@ -22,13 +22,13 @@ def flops_group(arch_ops: np.ndarray, n_groups: int = 5, dataset: str = "cifar10
 def arch_features(arch_strs, dataset: str = "cifar10", n_groups: int = 5) -> pd.DataFrame:
     """One row per architecture string: n_<op>, depth, has_skip, has_conv_path, live-edge
     counts, params_M, flops_M, flops_group, kit_id."""
-    ops = np.array([nb201.parse(s) for s in arch_strs], dtype=np.int64)
+    kit = nb201.kit_ids_from_strings(list(arch_strs))
     table = nb201.space_table()
-    kit = nb201.kit_ids_of(ops)
+    ops = table.ops[kit].astype(np.int64)
     counts = op_counts(ops)
     params, flops = params_flops(ops, dataset_macro(dataset))
     frame = pd.DataFrame({f"n_{op}": counts[:, i] for i, op in enumerate(nb201.OPS)})
-    live = np.array([nb201.live_edges(row) for row in ops.tolist()])
+    live = table.live[kit]
     frame["n_live_edges"] = live.sum(1)
     frame["n_live_conv"] = (live & np.isin(ops, nb201.CONV_OPS)).sum(1)
     frame["depth"] = table.depth[kit]

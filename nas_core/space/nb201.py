@@ -170,21 +170,64 @@ class SpaceTable:
     iso_key: np.ndarray        # (15625,) int: class id by first appearance in kit-id order
     has_conv_path: np.ndarray  # (15625,) bool
     depth: np.ndarray          # (15625,) int: convs on the longest live path
+    live: np.ndarray           # (15625, 6) bool: edges on a live input->output path
+
+
+SPACE_TABLE_VERSION = 1  # bump when a rule above changes: invalidates the on-disk copy
 
 
 @lru_cache(maxsize=1)
 def space_table() -> SpaceTable:
+    """Computed once per machine (about 0.3 s) and kept in the cache as an npz."""
+    from nas_core.cache import atomic_write_bytes
+    from nas_core.config import cache_dir
+
+    path = cache_dir() / "space" / f"nb201_table_v{SPACE_TABLE_VERSION}.npz"
     ops = all_ops()
-    canon = np.array([canonical_string(row) for row in ops.tolist()], dtype=object)
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as z:
+            return SpaceTable(ops, z["canonical"].astype(object), z["iso_key"], z["has_conv_path"],
+                              z["depth"], z["live"])
+    rows = ops.tolist()
+    canon = np.array([canonical_string(row) for row in rows], dtype=object)
     _, first, inverse = np.unique(canon, return_index=True, return_inverse=True)
     # renumber classes by first appearance so ids are stable and readable
     order = np.argsort(first)
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     iso = rank[inverse]
-    conv = np.array([has_conv_path(row) for row in ops.tolist()])
-    depth = np.array([conv_depth(row) for row in ops.tolist()])
-    return SpaceTable(ops, canon, iso, conv, depth)
+    live = np.array([live_edges(row) for row in rows])
+    conv = (live & np.isin(ops, CONV_OPS)).any(1)
+    depth = np.array([conv_depth(row) for row in rows])
+    table = SpaceTable(ops, canon, iso, conv, depth, live)
+    import io
+    buf = io.BytesIO()
+    np.savez(buf, canonical=canon.astype(str), iso_key=iso, has_conv_path=conv, depth=depth, live=live)
+    atomic_write_bytes(path, buf.getvalue())
+    return table
+
+
+@lru_cache(maxsize=1)
+def _string_to_kit_id() -> dict:
+    return {format_arch(row): kid for kid, row in enumerate(all_ops().tolist())}
+
+
+def kit_ids_from_strings(arch_strs) -> np.ndarray:
+    """Fast vectorised parse of official strings to kit ids (dictionary lookup); a string
+    that is not found is parsed properly so the user gets `parse`'s clear error."""
+    lookup = _string_to_kit_id()
+    out = np.empty(len(arch_strs), dtype=np.int64)
+    for i, s in enumerate(arch_strs):
+        kid = lookup.get(s)
+        if kid is None:
+            kid = to_kit_id(parse(s))
+        out[i] = kid
+    return out
+
+
+def ops_from_strings(arch_strs) -> np.ndarray:
+    """(n, 6) op ids for official strings."""
+    return all_ops()[kit_ids_from_strings(arch_strs)]
 
 
 def iso_classes_for(arch_ops: np.ndarray) -> np.ndarray:

@@ -49,7 +49,7 @@ def _stratified_sample(truth: pd.DataFrame, n: int, seed: int, n_groups: int) ->
     from nas_core.space import nb201
 
     pool = truth[truth["iso_representative"].to_numpy()]
-    ops = np.array([nb201.parse(s) for s in pool["arch_str"]])
+    ops = nb201.ops_from_strings(pool["arch_str"].tolist())
     keep = nb201.space_table().has_conv_path[nb201.kit_ids_of(ops)]
     pool, ops = pool[keep], ops[keep]
     if not 0 < n <= len(pool):
