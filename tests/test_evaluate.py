@@ -224,3 +224,22 @@ def test_cli_deiso_and_bootstrap(tmp_path, scores, fake_truth):
     table = pd.read_csv(out)
     assert (table.n == M // 2).all()  # classes of two
     assert table[["ci_low", "ci_high"]].notna().any().all()
+
+
+def test_cli_params_tau_matches_scipy_on_real_benchmark(tmp_path, nb201_truth, data_root):
+    """Issue 4's acceptance check: #params from the kit's own space export, evaluated by the CLI,
+    gives the same Kendall tau as scipy on the real CIFAR-10 ground truth."""
+    from nas_core.cli import main as cli_main
+    from nas_core.cli.space import space_frame
+
+    space = space_frame(nb201_truth["arch_str"].tolist(), nb201_truth["index"].to_numpy())
+    scores = tmp_path / "params.csv"
+    space[["index", "params_M_cifar10"]].rename(columns={"params_M_cifar10": "params"}).to_csv(scores, index=False)
+    out = tmp_path / "crit.csv"
+    assert cli_main(["evaluate", "--scores", str(scores), "--benchmark", "nb201", "--dataset", "cifar10",
+                     "--metric", "test_acc_200ep", "--data-root", str(data_root), "--out", str(out)]) == 0
+    table = pd.read_csv(out)
+    got = table[(table["estimator"] == "params") & (table["criterion"] == "kendall_tau_b")]["value"].item()
+    ref = stats.kendalltau(space["params_M_cifar10"], nb201_truth["cifar10_test_acc_200ep"]).statistic
+    assert got == pytest.approx(ref, abs=1e-12)
+    assert 0.5 < ref < 0.7  # #params is a strong baseline on NB201 CIFAR-10
