@@ -7,7 +7,8 @@ up a different file. Documented layout (every entry optional; see README "Data")
     $NAS_CORE_DATA/
       nasbench201/nb201_ground_truth.csv      compact NB201 table (or .parquet)
       nasbench201/NATS-tss-v1_0-3ffb9-simple/  official NATS-Bench tss files  (nats_bench)
-      nasbench201/NAS-Bench-201-v1_*.pth      official NAS-Bench-201 file      (nas_201_api)
+      nasbench201/NATS-tss-v1_0-3ffb9.pickle.pbz2  official NATS-Bench single file (nats_bench)
+      nasbench201/NAS-Bench-201-v1_*.pth      official NAS-Bench-201 file (read with torch, then nats_bench)
       cifar10/cifar10_jpeg_q75.npz            encoded-image npz
       cifar10/cifar-10-batches-py/            torchvision's CIFAR-10 folder (also at the root)
       cifar100/cifar-100-python/              torchvision's CIFAR-100 folder (also at the root)

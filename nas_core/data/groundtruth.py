@@ -126,17 +126,78 @@ def _converted_path(root: Path) -> Path:
 
 
 def _official_source(folder: Path) -> Path | None:
+    """The official benchmark under `folder`, the least memory-hungry format first: the NATS-Bench
+    tss folder (read one architecture at a time), the NATS-Bench tss single file, the NAS-Bench-201
+    .pth. An unextracted NATS .tar is returned too, so that opening it says to extract it."""
+    if not folder.is_dir():
+        return None
     for name in NATS_DIR_NAMES:
-        if (folder / name).exists():
+        if (folder / name).is_dir():
             return folder / name
-    found = sorted(folder.glob(NB201_PTH_GLOB)) if folder.is_dir() else []
-    return found[-1] if found else None
+    for pattern in ("NATS-tss-v1_0-*.pickle.pbz2", NB201_PTH_GLOB, "NATS-tss-v1_0-*.tar"):
+        found = sorted(folder.glob(pattern))
+        if found:
+            return found[-1]
+    return None
+
+
+def open_official(source: Path):
+    """The official API object (`nats_bench`'s NATStopology) for one official file or folder.
+
+    * NATS-tss-v1_0-3ffb9-simple/ (or -full/): `create(dir, 'tss', fast_mode=True)`, which loads
+      `meta.pickle.pbz2` and then one `<index>.pickle.pbz2` per architecture on demand;
+    * NATS-tss-v1_0-3ffb9.pickle.pbz2: `create(file, 'tss', fast_mode=False)` (whole file in memory);
+    * NAS-Bench-201-v1_*.pth: `create(path)` cannot read it (it expects a bz2 pickle, the .pth is a
+      torch file), but its content is the dict `create` accepts ({meta_archs, arch2infos,
+      evaluated_indexes}, same ArchResults/ResultsCount state dicts) except that the schedules are
+      keyed 'less'/'full' instead of '12'/'200'. It is loaded with torch, the keys are renamed,
+      the trained weights dropped (they are not needed and would double the memory when `create`
+      copies the dict), and the dict is handed to `create`. Needs RAM for the whole file.
+    """
+    source = Path(source)
+    try:
+        import nats_bench
+    except ImportError:
+        raise DataNotFound("the official `nats_bench` package is needed to read the official files",
+                           fix="pip install nats_bench (it is in the kit's environment)") from None
+    if source.name.endswith(".tar"):
+        raise DataNotFound(f"the official benchmark {source.name} is still a tar archive", where=str(source),
+                           fix=f"extract it where it is: tar xf {source} -C {source.parent}")
+    if source.is_dir() and not (source / "meta.pickle.pbz2").is_file():
+        raise BadData(f"the NATS-Bench folder {source} has no meta.pickle.pbz2", where=str(source),
+                      fix="the folder is incomplete; extract NATS-tss-v1_0-3ffb9-simple.tar again")
+    try:
+        if source.is_dir():
+            return nats_bench.create(str(source), "tss", fast_mode=True, verbose=False)
+        if source.suffix != ".pth":
+            return nats_bench.create(str(source), "tss", fast_mode=False, verbose=False)
+        import torch
+
+        # the official .pth is a pickle like the NATS files that nats_bench unpickles itself
+        raw = torch.load(source, map_location="cpu", weights_only=False)
+        arch2infos = {}
+        for index, by_schedule in raw["arch2infos"].items():
+            arch2infos[index] = {hp: by_schedule[old] for old, hp in (("less", "12"), ("full", "200"))
+                                 if old in by_schedule}
+            for state in arch2infos[index].values():
+                for trial in state["all_results"].values():
+                    trial["net_state_dict"] = None
+        as_dict = {"meta_archs": raw["meta_archs"], "arch2infos": arch2infos,
+                   "evaluated_indexes": raw["evaluated_indexes"]}
+        del raw
+        return nats_bench.create(as_dict, "tss", fast_mode=False, verbose=False)
+    except Exception as exc:  # noqa: BLE001 - the official reader failed: damaged or foreign file
+        raise BadData(f"cannot read the official benchmark {source}: {type(exc).__name__}: {exc}",
+                      where=str(source), fix="the file is damaged or not the NATS-Bench tss / NAS-Bench-201 "
+                                             "format; download it again. " + HOW_TO_GET) from None
 
 
 def convert_official(root=None, out: Path | None = None, api=None) -> pd.DataFrame:
     """Read the official benchmark ONCE through `nats_bench` and write the compact table.
 
-    The official object needs GBs of memory; it is dropped as soon as the table is built.
+    The table is validated BEFORE it is written (15,625 unique architectures), so an incomplete
+    benchmark raises BadData and never leaves a file that later loads would trust. It is written
+    atomically to `out` (default: the kit's cache, where `load_ground_truth` looks).
     `api` may be given for testing (any object with the NATS-Bench API methods used below).
     """
     root = resolve_root(root, required=True)
@@ -145,20 +206,27 @@ def convert_official(root=None, out: Path | None = None, api=None) -> pd.DataFra
         if source is None:
             raise DataNotFound("no official NATS-Bench / NAS-Bench-201 file found",
                                where=str(root / "nasbench201"), fix=HOW_TO_GET)
-        try:
-            from nats_bench import create
-        except ImportError:
-            raise DataNotFound("the official `nats_bench` package is needed to read the official files",
-                               fix="pip install nats_bench (it is in the kit's environment)") from None
-        api = create(str(source), "tss", fast_mode=True, verbose=False)
+        api = open_official(source)
+    where = str(source) if source is not None else "the given API object"
+    if len(api) != nb201.N_ARCHS:
+        raise BadData(f"the official benchmark ({where}) lists {len(api)} architectures; "
+                      f"NAS-Bench-201 has {nb201.N_ARCHS}", where=where,
+                      fix="the file is incomplete or not the topology (tss) benchmark; " + HOW_TO_GET)
     frame = official_to_frame(api)
     del api
-    target = out or _converted_path(root)
-    atomic_write_frame(Path(target), frame)
-    return _validated(frame, Path(target))
+    target = Path(out) if out is not None else _converted_path(root)
+    checked = _validated(frame, target)
+    atomic_write_frame(target, frame)
+    return checked
 
 
-# (official dataset name, hp, metric key) -> compact column
+# (official dataset name, hp, get_more_info key) -> compact column. NATS-Bench semantics:
+#   cifar10-valid  trained on 25k CIFAR-10 train images; valid = the other 25k (x-valid),
+#                  test = the CIFAR-10 test set (ori-test);
+#   cifar10        trained on all 50k; test = ori-test; it has no validation set;
+#   cifar100, ImageNet16-120: valid = x-valid, test = x-test (the two halves of the official test set).
+# "time-cost" is not a key: it is what NATS-Bench's simulate_train_eval charges for one
+# evaluation, train-all-time + valid-per-time (seconds), here averaged over seeds.
 OFFICIAL_COLUMNS = {
     ("cifar10", "200", "test-accuracy"): "cifar10_test_acc_200ep",
     ("cifar100", "200", "test-accuracy"): "cifar100_test_acc_200ep",
@@ -166,6 +234,7 @@ OFFICIAL_COLUMNS = {
     ("cifar10-valid", "200", "valid-accuracy"): "cifar10valid_valid_acc_200ep",
     ("cifar10-valid", "200", "test-accuracy"): "cifar10valid_test_acc_200ep",
     ("cifar10-valid", "12", "valid-accuracy"): "cifar10valid_valid_acc_12ep",
+    ("cifar10-valid", "12", "time-cost"): "cifar10valid_time_cost_12ep",
     ("cifar100", "200", "valid-accuracy"): "cifar100_valid_acc_200ep",
     ("ImageNet16-120", "200", "valid-accuracy"): "imagenet16_valid_acc_200ep",
 }
@@ -174,23 +243,45 @@ OFFICIAL_DS = {"cifar10": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "
 
 def official_to_frame(api) -> pd.DataFrame:
     """One row per API index. Seeds are averaged explicitly (is_random=False) and hp is always
-    given, so neither NATS-Bench silent default (12 epochs, a random seed) can creep in."""
+    given, so neither NATS-Bench silent default (12 epochs, a random seed) can creep in.
+
+    A metric this release does not have (a dataset or schedule missing for an architecture)
+    is NaN; a column missing for every architecture is dropped, so asking for it later is a
+    clear "no column" error rather than NaNs. In fast mode each architecture is dropped from
+    the API's memory once its row is built (otherwise the API would end up holding the
+    whole benchmark).
+    """
+    from tqdm import tqdm
+
     n = len(api)
+    fast = bool(getattr(api, "fast_mode", False))
     rows = []
-    for i in range(n):
-        row = {"index": i, "arch_str": api.arch(i)}
-        for (ds, hp, key), col in OFFICIAL_COLUMNS.items():
-            try:
-                info = api.get_more_info(i, ds, hp=hp, is_random=False)
-                row[col] = float(info[key])
-            except Exception:  # noqa: BLE001 - metric absent from this release: leave NaN
-                row[col] = np.nan
-        for ds, short in OFFICIAL_DS.items():
-            cost = api.get_cost_info(i, ds, hp="200")
-            row[f"flops_M_{short}"] = float(cost["flops"])
-            row[f"params_M_{short}"] = float(cost["params"])
+    for i in tqdm(range(n), desc="reading the official benchmark", unit="arch", disable=None):
+        try:
+            row = {"index": i, "arch_str": str(api.arch(i))}
+            for (ds, hp, key), col in OFFICIAL_COLUMNS.items():
+                try:
+                    info = api.get_more_info(i, ds, hp=hp, is_random=False)
+                    parts = [info["train-all-time"], info["valid-per-time"]] if key == "time-cost" else [info[key]]
+                    row[col] = np.nan if None in parts else float(sum(parts))
+                except KeyError:  # this dataset / schedule / set is absent from the release
+                    row[col] = np.nan
+            for ds, short in OFFICIAL_DS.items():
+                try:
+                    cost = api.get_cost_info(i, ds, hp="200")
+                    row[f"flops_M_{short}"], row[f"params_M_{short}"] = float(cost["flops"]), float(cost["params"])
+                except KeyError:
+                    row[f"flops_M_{short}"] = row[f"params_M_{short}"] = np.nan
+        except Exception as exc:  # noqa: BLE001 - a damaged per-architecture file
+            raise BadData(f"cannot read architecture {i} of the official benchmark: {type(exc).__name__}: {exc}",
+                          where=str(getattr(api, "archive_dir", None) or getattr(api, "filename", None)
+                                    or "the official API object"),
+                          fix="the benchmark files are damaged or incomplete; download them again. " + HOW_TO_GET) from None
         rows.append(row)
-    return pd.DataFrame(rows)
+        if fast:
+            api.arch2infos_dict.pop(i, None)
+    frame = pd.DataFrame(rows)
+    return frame.drop(columns=[c for c in frame.columns if frame[c].isna().all()])
 
 
 def complexity_columns(frame: pd.DataFrame) -> pd.DataFrame:
