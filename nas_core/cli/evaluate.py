@@ -20,6 +20,8 @@ from nas_core.errors import BadData, BadParameter, DataNotFound
 
 LONG_KEYS = ("index", "proxy", "value")
 AVERAGED = ("seed", "batch")
+# descriptive columns of the engines' tidy output (zero-shot: arch_str, seconds, reason)
+DESCRIPTIVE = ("arch_str", "seconds", "reason")
 SUFFIXES = (".csv", ".parquet")
 TRUTH_ID_COLUMNS = ("index", "arch_str", "iso_class", "iso_representative")
 
@@ -70,7 +72,7 @@ def read_scores(path) -> pd.DataFrame:
 def long_to_wide(frame: pd.DataFrame) -> pd.DataFrame:
     """Average a tidy long table over seed and batch, then one column per proxy. Other columns
     must be constant: averaging over, say, checkpoints would silently mix different things."""
-    extra = [c for c in frame.columns if c not in LONG_KEYS + AVERAGED]
+    extra = [c for c in frame.columns if c not in LONG_KEYS + AVERAGED + DESCRIPTIVE]
     varying = [c for c in extra if frame[c].nunique(dropna=False) > 1]
     if varying:
         raise BadData(f"tidy scores have column(s) {varying} with several values; averaging would mix them",

@@ -75,8 +75,9 @@ def load_images(dataset: str, split: str = "train", data_root=None) -> ImageSet:
 def stratified_split(labels, first, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded, class-stratified split. `first` is a fraction (0..1) or a count of the first part.
 
-    Each class contributes round(share * class size) items to the first part, picked after a
-    seeded shuffle; both parts come back shuffled (so they can be batched in order).
+    Each class contributes its share of the first part (largest-remainder rounding, so the
+    first part has exactly round(share * n) items), picked after a seeded shuffle; both parts
+    come back shuffled (so they can be batched in order).
     """
     labels = np.asarray(labels)
     n = len(labels)
@@ -84,10 +85,15 @@ def stratified_split(labels, first, seed: int) -> tuple[np.ndarray, np.ndarray]:
     if not 0 < share < 1:
         raise BadParameter(f"split size {first} must be a fraction in (0, 1) or a count in (0, {n})")
     rng = np.random.default_rng(seed)
+    classes, sizes = np.unique(labels, return_counts=True)
+    # largest-remainder allocation: per-class shares that add up to exactly round(share * n)
+    exact = share * sizes
+    take = np.floor(exact).astype(int)
+    short = int(round(share * n)) - take.sum()
+    take[np.argsort(-(exact - take), kind="stable")[:short]] += 1
     part_a, part_b = [], []
-    for c in np.unique(labels):
+    for c, k in zip(classes, take):
         members = rng.permutation(np.flatnonzero(labels == c))
-        k = int(round(share * len(members)))
         part_a.append(members[:k])
         part_b.append(members[k:])
     a, b = np.concatenate(part_a), np.concatenate(part_b)

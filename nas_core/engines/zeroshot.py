@@ -1,0 +1,194 @@
+"""The zero-shot scoring engine: architectures x init seeds x fixed batches x proxies.
+
+For each (architecture, seed) the network is built from the seed (PyTorch default init,
+`nas_core.nets.network.init_seeded`) or by a caller's `make_network` (e.g. the trained
+supernet restricted to the architecture, RQ4). For each batch ONE shared pass computes every
+requested network proxy (`nas_core.proxies.passes`); synflow has its own float64 pass.
+Results go to a `ResultStore` keyed by the full configuration, one part per chunk of
+architectures, so an interrupted sweep resumes where it stopped. A proxy that fails
+numerically is recorded as NaN with its reason, never stopping the sweep.
+
+`seconds` of a proxy = its share of the shared pass (pass time / proxies using it) plus its
+own reduction time.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+
+from nas_core import proxies as registry
+from nas_core.cache import ResultStore
+from nas_core.data.images import normalise, train_heldout
+from nas_core.errors import BadParameter
+from nas_core.nets.network import init_seeded
+from nas_core.proxies.passes import main_pass, synflow_pass
+from nas_core.space import nb201
+from nas_core.space.complexity import Macro, params_flops
+
+INPUT_MODES = ("real", "noise", "ones")
+COLUMNS = ["index", "arch_str", "seed", "batch", "proxy", "value", "seconds", "reason"]
+
+
+def input_batches(dataset: str, data_root, batches: int, batch_size: int, input_mode: str,
+                  split_seed: int = 0, device: str = "cpu") -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The fixed held-out batches every architecture sees (same images, same order)."""
+    if input_mode not in INPUT_MODES:
+        raise BadParameter(f"unknown input mode {input_mode!r}", fix=f"use one of: {', '.join(INPUT_MODES)}")
+    _, held = train_heldout(dataset, data_root, seed=split_seed, max_heldout=batches * batch_size)
+    if len(held) < batches * batch_size:
+        raise BadParameter(f"{batches} batches of {batch_size} need {batches * batch_size} held-out images; "
+                           f"only {len(held)} exist")
+    x = normalise(held.images.to(device), dataset)
+    y = held.labels.to(device)
+    if input_mode == "noise":
+        gen = torch.Generator().manual_seed(split_seed + 12345)
+        x = torch.randn(x.shape, generator=gen).to(device)
+    elif input_mode == "ones":
+        x = torch.ones_like(x)
+    return [(x[b * batch_size:(b + 1) * batch_size], y[b * batch_size:(b + 1) * batch_size]) for b in range(batches)]
+
+
+def score_network(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, names: list[str],
+                  context: dict | None = None) -> dict[str, tuple[float, float, str]]:
+    """{proxy: (value, seconds, reason)} for one network and one batch, sharing passes."""
+    context = dict(context or {})
+    chosen = registry.get([n for n in names if n != "vote"])
+    needs = {need for p in chosen for need in p.needs}
+    out: dict[str, tuple[float, float, str]] = {}
+    shared_cost: dict[str, float] = {}
+    result = None
+    main_needs = needs & {"grads", "activations", "relu", "hvp", "jacobian"}
+    users = {n: [p for p in chosen if n in p.needs] for n in ("main", "synflow", "synflow_bn")}
+    users["main"] = [p for p in chosen if set(p.needs) & main_needs]
+    if main_needs:
+        t0 = time.perf_counter()
+        try:
+            result = main_pass(net, x, y, need_grads="grads" in needs or "hvp" in needs,
+                               need_activations="activations" in needs, need_relu="relu" in needs,
+                               need_hvp="hvp" in needs, need_jacobian="jacobian" in needs)
+        except RuntimeError as exc:  # e.g. overflow inside autograd: every proxy of the pass fails
+            reason = f"shared pass failed: {str(exc).splitlines()[0][:120]}"
+            for p in users["main"]:
+                out[p.name] = (math.nan, 0.0, reason)
+        _sync(x)
+        shared_cost["main"] = (time.perf_counter() - t0) / max(len(users["main"]), 1)
+    for kind, keep_bn in (("synflow", False), ("synflow_bn", True)):
+        if kind in needs:
+            t0 = time.perf_counter()
+            context[kind] = synflow_pass(net, tuple(x.shape[1:]), keep_bn=keep_bn)
+            _sync(x)
+            shared_cost[kind] = time.perf_counter() - t0
+    for p in chosen:
+        if p.name in out:
+            continue
+        t0 = time.perf_counter()
+        try:
+            with torch.no_grad():
+                value = float(p.fn(result, context))
+            reason = "" if math.isfinite(value) else "non-finite value (overflow or singular matrix)"
+        except (RuntimeError, ValueError) as exc:  # numerical failure: NaN with the reason
+            value, reason = math.nan, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+        if not math.isfinite(value):
+            value = math.nan
+        cost = time.perf_counter() - t0
+        cost += shared_cost.get("main", 0.0) if p in users["main"] else 0.0
+        cost += shared_cost.get("synflow", 0.0) if "synflow" in p.needs else 0.0
+        cost += shared_cost.get("synflow_bn", 0.0) if "synflow_bn" in p.needs else 0.0
+        out[p.name] = (value, cost, reason)
+    return out
+
+
+def _sync(x: torch.Tensor) -> None:
+    if x.is_cuda:
+        torch.cuda.synchronize(x.device)
+
+
+def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches: int = 1,
+                  batch_size: int = 128, input_mode: str = "real", device: str = "cpu",
+                  dataset: str = "cifar10", data_root=None, C: int = 16, N: int = 5,
+                  make_network: Callable | None = None, network_tag: str = "random-init",
+                  split_seed: int = 0, chunk: int = 25, progress: bool = True,
+                  stop_after: int | None = None) -> pd.DataFrame:
+    """Tidy scores for every (arch, seed, batch, proxy), computed once and cached.
+
+    `make_network(ops, seed) -> nn.Module` replaces the random init; `network_tag` names it in
+    the cache key. `stop_after` (testing) interrupts after that many new architectures.
+    """
+    indices = [int(i) for i in indices]
+    arch_strs = list(arch_strs)
+    if len(indices) != len(arch_strs):
+        raise BadParameter("indices and arch_strs must have the same length")
+    names = list(dict.fromkeys(proxies))
+    registry.get([n for n in names if n != "vote"])  # fail early on an unknown proxy
+    config = {"engine": "zeroshot-v1", "dataset": dataset, "data_root": str(data_root), "proxies": sorted(names),
+              "seeds": [int(s) for s in seeds], "batches": int(batches), "batch_size": int(batch_size),
+              "input_mode": input_mode, "C": C, "N": N, "network": network_tag, "split_seed": split_seed,
+              "torch": torch.__version__.split("+")[0]}
+    store = ResultStore("zeroshot", config)
+    done = {k[0] for k in store.done_keys(["index"])}
+    todo = [(i, s) for i, s in zip(indices, arch_strs) if i not in done]
+    if todo:
+        data = input_batches(dataset, data_root, batches, batch_size, input_mode, split_seed, device)
+        channels, res = data[0][0].shape[1], data[0][0].shape[-1]
+        classes = 10 if dataset in ("cifar10", "fmnist") else (100 if dataset == "cifar100" else 120)
+        macro = Macro(C=C, N=N, resolution=res, num_classes=classes, in_channels=channels)
+        bar = _progress(len(todo), progress, f"zero-shot ({input_mode}, {network_tag})")
+        rows, new = [], 0
+        for index, arch in todo:
+            ops = nb201.parse(arch)
+            p_m, f_m = params_flops(np.array([ops]), macro)
+            ctx = {"params_M": float(p_m[0]), "flops_M": float(f_m[0])}
+            for seed in seeds:
+                net = (make_network(ops, seed) if make_network else
+                       init_seeded(ops, seed, C=C, N=N, num_classes=classes, in_channels=channels)).to(device)
+                for b, (x, y) in enumerate(data):
+                    for name, (value, secs, reason) in score_network(net, x, y, names, ctx).items():
+                        rows.append((index, arch, int(seed), b, name, value, secs, reason))
+            new += 1
+            bar.update(1)
+            if new % chunk == 0:
+                store.append(pd.DataFrame(rows, columns=COLUMNS))
+                rows = []
+            if stop_after is not None and new >= stop_after:
+                if rows:
+                    store.append(pd.DataFrame(rows, columns=COLUMNS))
+                bar.close()
+                raise KeyboardInterrupt(f"stopped after {new} architectures (stop_after)")
+        if rows:
+            store.append(pd.DataFrame(rows, columns=COLUMNS))
+        bar.close()
+    frame = store.read()
+    frame = frame[frame["index"].isin(indices)].sort_values(["index", "seed", "batch", "proxy"], ignore_index=True)
+    failed = frame["value"].isna().sum()
+    if failed and progress:
+        print(f"[zero-shot] {failed} NaN score(s): " + "; ".join(
+            f"{p}: {n}" for p, n in frame[frame['value'].isna()].groupby("proxy").size().items()))
+    return frame
+
+
+def _progress(total: int, enabled: bool, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="arch", disable=not enabled, mininterval=2.0)
+
+
+def to_wide(tidy: pd.DataFrame, batches: int | None = None) -> pd.DataFrame:
+    """index + one column per proxy: mean over seeds of the mean over the first `batches`."""
+    d = tidy if batches is None else tidy[tidy["batch"] < batches]
+    per_seed = d.groupby(["index", "proxy", "seed"])["value"].mean()
+    wide = per_seed.groupby(["index", "proxy"]).mean().unstack("proxy")
+    wide.columns.name = None
+    return wide.reset_index()
+
+
+def summary(tidy: pd.DataFrame) -> pd.DataFrame:
+    """Per proxy: mean seconds per (arch, seed, batch), NaN count and the reasons."""
+    g = tidy.groupby("proxy")
+    return pd.DataFrame({"seconds_per_eval": g["seconds"].mean(), "n": g.size(),
+                         "n_nan": g["value"].apply(lambda v: int(v.isna().sum())),
+                         "reasons": g["reason"].apply(lambda r: "; ".join(sorted(set(x for x in r if x))))}).reset_index()

@@ -1,0 +1,111 @@
+"""Shared forward/backward passes behind the zero-shot proxies.
+
+The reference library recomputes a forward and a backward for every proxy. Here one pass
+collects everything the requested proxies need, and each proxy is a small reduction of it:
+
+  `main_pass`  one forward of the network (BN in train mode, cross-entropy loss) that records
+               conv/linear outputs and ReLU inputs, then
+                 * gradients of the loss w.r.t. the Conv2d/Linear weights and outputs
+                   (grad_norm, snip, plain, fisher),
+                 * with `need_hvp`, a Hessian-vector product H g through the same graph (grasp),
+                 * with `need_jacobian`, d(sum of logits)/d(input) (jacob_cov);
+  `synflow_pass`  a float64 copy with |weights|, an all-ones input, BN removed (or kept).
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def scored_layers(net: nn.Module) -> list[nn.Module]:
+    """The layers whose weights count (STUDY.md: Conv2d and Linear only), in module order."""
+    return [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
+@dataclass
+class PassResult:
+    weights: list[torch.Tensor]
+    grads: list[torch.Tensor] | None = None          # dL/dW per scored layer
+    outputs: list[torch.Tensor] = field(default_factory=list)      # z of each conv/linear call
+    output_grads: list[torch.Tensor] = field(default_factory=list)  # dL/dz
+    relu_inputs: list[torch.Tensor] = field(default_factory=list)   # input of each ReLU call
+    relu_calls: int = 0
+    hvp: list[torch.Tensor] | None = None            # (H g) per scored layer
+    jacobian: torch.Tensor | None = None             # (B, D) d(sum logits)/dx
+
+
+def main_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, *, need_grads: bool = True,
+              need_activations: bool = False, need_relu: bool = False, need_hvp: bool = False,
+              need_jacobian: bool = False) -> PassResult:
+    net.train()  # BN uses batch statistics (STUDY.md); no optimizer step, so weights never change
+    layers = scored_layers(net)
+    weights = [m.weight for m in layers]
+    result = PassResult(weights=weights)
+    handles = []
+    if need_activations:
+        def keep_output(module, inputs, output):
+            result.outputs.append(output)
+        handles += [m.register_forward_hook(keep_output) for m in layers]
+    if need_relu:
+        def keep_relu(module, inputs, output):
+            result.relu_inputs.append(inputs[0].detach())
+            result.relu_calls += 1
+        handles += [m.register_forward_hook(keep_relu) for m in net.modules() if isinstance(m, nn.ReLU)]
+    try:
+        x = x.detach().requires_grad_(need_jacobian)
+        logits = net(x)
+    finally:
+        for h in handles:
+            h.remove()
+    if need_grads or need_activations or need_hvp:
+        loss = F.cross_entropy(logits, y)
+        wrt = weights + result.outputs
+        grads = torch.autograd.grad(loss, wrt, create_graph=need_hvp, retain_graph=True, allow_unused=True)
+        grads = [torch.zeros_like(t) if g is None else g for t, g in zip(wrt, grads)]
+        w_grads = grads[: len(weights)]
+        result.output_grads = [g.detach() for g in grads[len(weights):]]
+        result.outputs = [o.detach() for o in result.outputs]
+        if need_hvp:
+            # H g: differentiate (g . stop_grad(g)) once more (GraSP, Wang et al. 2020)
+            dot = sum((g * g.detach()).sum() for g in w_grads)
+            hvp = torch.autograd.grad(dot, weights, retain_graph=need_jacobian, allow_unused=True)
+            result.hvp = [torch.zeros_like(w) if h is None else h.detach() for w, h in zip(weights, hvp)]
+        result.grads = [g.detach() for g in w_grads]
+    if need_jacobian:
+        (jac,) = torch.autograd.grad(logits.sum(), x)
+        result.jacobian = jac.reshape(jac.shape[0], -1).detach()
+    return result
+
+
+def synflow_pass(net: nn.Module, input_shape: tuple[int, ...], keep_bn: bool = False) -> torch.Tensor:
+    """SynFlow (Tanaka et al. 2020): sum |dR/dW * W| with R = sum of the outputs of the
+    network with |W| in float64 on one all-ones input. BN is removed unless `keep_bn`."""
+    twin = copy.deepcopy(net).double()
+    if not keep_bn:
+        _remove_batchnorm(twin)
+    twin.train()
+    with torch.no_grad():
+        for p in twin.parameters():
+            p.abs_()
+    layers = scored_layers(twin)
+    weights = [m.weight for m in layers]
+    ones = torch.ones((1,) + tuple(input_shape), dtype=torch.float64, device=weights[0].device)
+    out = twin(ones).sum()
+    grads = torch.autograd.grad(out, weights, allow_unused=True)
+    total = torch.zeros((), dtype=torch.float64, device=weights[0].device)
+    for w, g in zip(weights, grads):
+        if g is not None:
+            total = total + (g * w).abs().sum()
+    return total
+
+
+def _remove_batchnorm(module: nn.Module) -> None:
+    for name, child in module.named_children():
+        if isinstance(child, nn.modules.batchnorm._BatchNorm):
+            setattr(module, name, nn.Identity())
+        else:
+            _remove_batchnorm(child)
