@@ -65,10 +65,10 @@ class NB201Network(Skeleton):
     """One architecture (6 op ids in edge order) on the NB201 skeleton."""
 
     def __init__(self, ops, C: int = 16, N: int = 5, num_classes: int = 10, in_channels: int = 3,
-                 dropout: float = 0.0):
+                 dropout: float = 0.0, cell_affine: bool = True):
         self.arch = tuple(int(o) for o in ops)
         assert len(self.arch) == len(EDGES)
-        super().__init__(lambda c: Cell(self.arch, c), C=C, N=N, num_classes=num_classes,
+        super().__init__(lambda c: Cell(self.arch, c, affine=cell_affine), C=C, N=N, num_classes=num_classes,
                          in_channels=in_channels, dropout=dropout)
 
 

@@ -1,0 +1,95 @@
+"""`nas-core supernet train | score`: the one-shot estimator from the command line."""
+from __future__ import annotations
+
+import dataclasses
+
+from nas_core.errors import BadParameter
+from nas_core.protocols.supernet import SupernetProtocol
+from nas_core.samplers import SAMPLER_HELP
+from nas_core.space.selection import ARCHS_HELP
+
+# protocol numbers that can be overridden by a flag of the same name
+OVERRIDABLE = [f for f in dataclasses.fields(SupernetProtocol) if f.name not in ("sampler", "seed", "affine")]
+
+
+def register(subparsers) -> None:
+    sn = subparsers.add_parser("supernet", help="train a weight-sharing supernet or score architectures with it")
+    sub = sn.add_subparsers(dest="supernet_command", metavar="ACTION")
+    train = sub.add_parser("train", help="train (rerunning resumes)")
+    train.add_argument("--benchmark", default=None, help="nb201 (CIFAR-10) | mini (Fashion-MNIST)")
+    train.add_argument("--profile", default="quick", help="smoke | quick | paper")
+    train.add_argument("--sampler", default="iso", help=SAMPLER_HELP)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--affine", action="store_true", help="BN affine parameters in the cells")
+    train.add_argument("--save-every", type=int, default=None)
+    train.add_argument("--device", default="auto")
+    train.add_argument("--data-root", default=None)
+    train.add_argument("--run", required=True, help="run folder (checkpoints, log.csv, protocol.json)")
+    for f in OVERRIDABLE:
+        if f.name != "save_every":
+            flag = "--" + f.name.replace("_", "-")
+            train.add_argument(flag, type=type(f.default) if not isinstance(f.default, bool) else int, default=None,
+                               help=f"override the profile's {f.name}")
+    train.set_defaults(func=run_train)
+    score = sub.add_parser("score", help="score architectures at one checkpoint")
+    score.add_argument("--run", required=True)
+    score.add_argument("--epoch", type=int, default=None, help="checkpoint epoch (default: the last)")
+    score.add_argument("--archs", default="deiso", help=ARCHS_HELP)
+    score.add_argument("--batches", type=int, default=None)
+    score.add_argument("--batch-size", type=int, default=None)
+    score.add_argument("--device", default="auto")
+    score.add_argument("--seed", type=int, default=0, help="seed of sample:N")
+    score.add_argument("--out", required=True, help="output .csv or .parquet")
+    score.set_defaults(func=run_score)
+
+
+def _benchmark(name, root):
+    benchmark = name or ("nb201" if root else "mini")
+    if benchmark not in ("nb201", "mini"):
+        raise BadParameter(f"unknown benchmark {benchmark!r}", fix="use nb201 or mini")
+    return benchmark, {"nb201": "cifar10", "mini": "fmnist"}[benchmark]
+
+
+def run_train(args) -> int:
+    from nas_core.config import data_root, resolve_device
+    from nas_core.engines.supernet_train import train_supernet
+    from nas_core.profiles import protocol
+    from nas_core.samplers import make_sampler
+
+    root = data_root(args.data_root)
+    _, dataset = _benchmark(args.benchmark, root)
+    make_sampler(args.sampler, 0)  # validate before any work
+    overrides = {f.name: getattr(args, f.name) for f in OVERRIDABLE}
+    if "augment" in overrides and overrides["augment"] is not None:
+        overrides["augment"] = bool(overrides["augment"])
+    proto = protocol("supernet", args.profile, sampler=args.sampler, seed=args.seed, affine=args.affine, **overrides)
+    run = train_supernet(proto, args.run, dataset, root, resolve_device(args.device), protocol("data", args.profile))
+    print(f"run {run}: checkpoints and log.csv written")
+    return 0
+
+
+def run_score(args) -> int:
+    from nas_core.cache import atomic_write_frame
+    from nas_core.config import resolve_device
+    from nas_core.data.groundtruth import load_ground_truth
+    from nas_core.engines.supernet_score import score_supernet
+    from nas_core.engines.supernet_train import list_checkpoints, run_record
+    from nas_core.protocols.supernet import SupernetProtocol
+    from nas_core.space.selection import select_archs
+
+    record = run_record(args.run)
+    proto = SupernetProtocol(**record["protocol"])
+    epochs = list_checkpoints(args.run)
+    if not epochs:
+        raise BadParameter(f"run {args.run} has no checkpoint yet", fix="train it first")
+    epoch = args.epoch if args.epoch is not None else epochs[-1]
+    benchmark = "nb201" if record["dataset"] == "cifar10" else "mini"
+    truth = load_ground_truth(benchmark, record["data_root"])
+    indices = select_archs(args.archs, truth, seed=args.seed)
+    lookup = dict(zip(truth["index"], truth["arch_str"]))
+    frame = score_supernet(args.run, epoch, indices, [lookup[i] for i in indices],
+                           args.batches or proto.score_batches, args.batch_size or proto.score_batch_size,
+                           resolve_device(args.device))
+    atomic_write_frame(args.out, frame)
+    print(f"wrote {len(frame)} rows ({len(indices)} architectures, epoch {epoch}) to {args.out}")
+    return 0

@@ -1,0 +1,221 @@
+"""Supernet training with checkpoints and an exact resume.
+
+The training images stay on the device as uint8; normalisation and augmentation run there
+(`nas_core.data.images`). One step: the sampler draws S architectures, each runs forward +
+backward on the same batch, every parameter's gradient is divided by the number of those
+architectures that used it (S=1 for iso/deiso), the gradient norm is clipped, one SGD step.
+ReduceLROnPlateau steps once per epoch on the mean training loss.
+
+A checkpoint (`ckpt_XXXX.pt`, written atomically) holds weights, optimizer, scheduler,
+sampler state, the data/augmentation generator and torch's RNG, so a resumed run continues
+bit-identically on CPU. `protocol.json` records the run's configuration; rerunning with a
+different one is refused.
+"""
+from __future__ import annotations
+
+import io
+import json
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.nn import functional as F
+
+from nas_core.cache import atomic_write_bytes, atomic_write_frame, atomic_write_json
+from nas_core.data.images import augment, normalise, train_heldout
+from nas_core.errors import BadParameter
+from nas_core.nets.supernet import Supernet
+from nas_core.protocols.data import DataProtocol
+from nas_core.protocols.supernet import SupernetProtocol
+from nas_core.samplers import make_sampler
+from nas_core.space import nb201
+
+LOG = "log.csv"
+
+
+def list_checkpoints(run: Path) -> list[int]:
+    return sorted(int(p.stem.split("_")[1]) for p in Path(run).glob("ckpt_*.pt"))
+
+
+def checkpoint_path(run: Path, epoch: int) -> Path:
+    return Path(run) / f"ckpt_{epoch:04d}.pt"
+
+
+def run_record(run: Path) -> dict:
+    path = Path(run) / "protocol.json"
+    if not path.is_file():
+        raise BadParameter(f"{run} is not a supernet run folder (no protocol.json)",
+                           fix="train one first: nas-core supernet train --run DIR")
+    return json.loads(path.read_text())
+
+
+def build_supernet(proto: SupernetProtocol, channels: int, classes: int) -> Supernet:
+    return Supernet(C=proto.C, N=proto.N, num_classes=classes, in_channels=channels, affine=proto.affine,
+                    dropout=proto.dropout)
+
+
+def load_data(record: dict, device: str):
+    data = DataProtocol(**record["data_protocol"])
+    train, held = train_heldout(record["dataset"], record["data_root"], seed=data.split_seed,
+                                train_fraction=data.train_fraction, max_train=data.max_train,
+                                max_heldout=data.max_heldout)
+    return train, held
+
+
+def load_checkpoint(run: Path, epoch: int, device: str = "cpu") -> tuple[Supernet, dict]:
+    record = run_record(run)
+    proto = SupernetProtocol(**record["protocol"])
+    net = build_supernet(proto, record["channels"], record["classes"])
+    state = torch.load(checkpoint_path(run, epoch), map_location=device, weights_only=False)
+    net.load_state_dict(state["model"])
+    return net.to(device), state
+
+
+def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=None, device: str = "cpu",
+                   data_protocol: DataProtocol = DataProtocol(), restrict_to=None, start_from: tuple | None = None,
+                   progress: bool = True, stop_after_epoch: int | None = None) -> Path:
+    """Train (or resume, or reuse) a supernet in `run`.
+
+    restrict_to: kit ids the sampler is limited to (one-shot pruning); start_from:
+    (run, epoch) whose weights initialise this run. stop_after_epoch: testing hook.
+    """
+    run = Path(run)
+    run.mkdir(parents=True, exist_ok=True)
+    record = {"protocol": asdict(proto), "dataset": dataset, "data_root": str(data_root) if data_root else None,
+              "data_protocol": asdict(data_protocol),
+              "restrict_to": None if restrict_to is None else [int(k) for k in restrict_to],
+              "start_from": None if start_from is None else [str(start_from[0]), int(start_from[1])]}
+    path = run / "protocol.json"
+    if path.is_file():
+        old = json.loads(path.read_text())
+        mine = {k: old.get(k) for k in record}
+        if mine != record:
+            changed = sorted(k for k in record if old.get(k) != record[k])
+            raise BadParameter(f"{run} holds a run with a different configuration ({', '.join(changed)})",
+                               fix="use another --run folder, or delete this one to start over")
+    done = list_checkpoints(run)
+    if done and done[-1] >= proto.epochs:
+        return run
+
+    train, held = train_heldout(dataset, data_root, seed=data_protocol.split_seed,
+                                train_fraction=data_protocol.train_fraction, max_train=data_protocol.max_train,
+                                max_heldout=data_protocol.max_heldout)
+    channels, classes = train.images.shape[1], train.num_classes
+    if not path.is_file():
+        atomic_write_json(path, {**record, "channels": int(channels), "classes": int(classes)})
+    torch.manual_seed(proto.seed)  # initial weights, then dropout
+    net = build_supernet(proto, channels, classes).to(device)
+    optimizer = torch.optim.SGD(net.parameters(), lr=proto.lr, momentum=proto.momentum,
+                                weight_decay=proto.weight_decay)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=proto.plateau_factor,
+                                                           patience=proto.plateau_patience)
+    sampler = make_sampler(proto.sampler, proto.seed, restrict_to=restrict_to)
+    gen = torch.Generator().manual_seed(proto.seed)  # data order + augmentation (CPU: reproducible)
+    start, log = 0, []
+    if done:
+        state = torch.load(checkpoint_path(run, done[-1]), map_location=device, weights_only=False)
+        net.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        sampler.load_state_dict(state["sampler"])
+        gen.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        if device.startswith("cuda") and state.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state(state["cuda_rng"])
+        start, log = state["epoch"], state["log"]
+    elif start_from is not None:
+        src, _ = load_checkpoint(Path(start_from[0]), int(start_from[1]), device)
+        net.load_state_dict(src.state_dict())
+
+    images = train.images.to(device)
+    labels = train.labels.to(device)
+    n = len(labels)
+    steps = max(n // proto.batch_size, 1)
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=proto.epochs, initial=start, desc=f"supernet {proto.sampler} seed {proto.seed}",
+               unit="epoch", disable=not progress, mininterval=2.0)
+    for epoch in range(start + 1, proto.epochs + 1):
+        net.train()
+        t0 = time.time()
+        order = torch.randperm(n, generator=gen).to(device)
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device)
+        seen = 0
+        for step in range(steps):
+            idx = order[step * proto.batch_size:(step + 1) * proto.batch_size]
+            x = normalise(images[idx], dataset)
+            if proto.augment:
+                x = augment(x, gen)
+            y = labels[idx]
+            loss, right = train_step(net, optimizer, sampler.step(), x, y, proto.grad_clip)
+            loss_sum += loss * len(y)
+            correct += right
+            seen += len(y)
+        mean_loss = (loss_sum / seen).item()
+        scheduler.step(mean_loss)
+        log.append({"epoch": epoch, "loss": mean_loss, "accuracy": 100.0 * correct.item() / seen,
+                    "lr": optimizer.param_groups[0]["lr"], "seconds": round(time.time() - t0, 3)})
+        bar.update(1)
+        bar.set_postfix(loss=f"{mean_loss:.3f}", acc=f"{log[-1]['accuracy']:.1f}")
+        if epoch % proto.save_every == 0 or epoch == proto.epochs:
+            save_checkpoint(run, epoch, net, optimizer, scheduler, sampler, gen, log)
+        if stop_after_epoch is not None and epoch >= stop_after_epoch:
+            break
+    bar.close()
+    return run
+
+
+def train_step(net: Supernet, optimizer, archs, x, y, grad_clip: float):
+    """Forward/backward every arch of the step on the same batch; per-parameter averaging."""
+    optimizer.zero_grad(set_to_none=True)
+    uses: dict[int, int] = {}
+    params = {}
+    loss_total, right = 0.0, 0
+    for arch in archs:
+        logits = net(x, arch)
+        loss = F.cross_entropy(logits, y)
+        loss.backward()
+        loss_total = loss_total + loss.detach()
+        right = right + (logits.detach().argmax(1) == y).sum()
+        if len(archs) > 1:
+            for p in net.used_parameters(arch):
+                uses[id(p)] = uses.get(id(p), 0) + 1
+                params[id(p)] = p
+    if len(archs) > 1:
+        for key, count in uses.items():
+            if params[key].grad is not None and count > 1:
+                params[key].grad.div_(count)
+    torch.nn.utils.clip_grad_norm_(net.parameters(), grad_clip)
+    optimizer.step()
+    return loss_total / len(archs), right / len(archs)
+
+
+def save_checkpoint(run: Path, epoch: int, net, optimizer, scheduler, sampler, gen, log) -> None:
+    state = {"epoch": epoch, "model": net.state_dict(), "optimizer": optimizer.state_dict(),
+             "scheduler": scheduler.state_dict(), "sampler": sampler.state_dict(), "generator": gen.get_state(),
+             "torch_rng": torch.get_rng_state(),
+             "cuda_rng": torch.cuda.get_rng_state() if torch.cuda.is_available() else None, "log": log}
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    atomic_write_bytes(checkpoint_path(run, epoch), buf.getvalue())
+    atomic_write_frame(Path(run) / LOG, pd.DataFrame(log))
+
+
+def finetune_pruned(run: Path, epoch: int, keep_indices, arch_strs, epochs: int, device: str, dataset: str,
+                    data_root, data_protocol: DataProtocol) -> Path:
+    """One-shot pruning: continue from `run` at `epoch`, sampling only the kept architectures,
+    for `epochs` more epochs. Returns the new run folder (a sibling of `run`)."""
+    record = run_record(run)
+    proto = SupernetProtocol(**record["protocol"])
+    kept = np.unique(nb201.kit_ids_from_strings(list(arch_strs)))
+    from nas_core.cache import config_key
+
+    key = config_key({"from": str(run), "epoch": epoch, "keep": kept.tolist(), "epochs": epochs})
+    target = Path(str(run) + f"-prune{len(kept)}-{key}")
+    tuned = replace(proto, epochs=epochs, save_every=max(epochs, 1))
+    return train_supernet(tuned, target, dataset, data_root, device, data_protocol, restrict_to=kept,
+                          start_from=(run, epoch))

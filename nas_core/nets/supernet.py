@@ -1,0 +1,114 @@
+"""The NB201 weight-sharing supernet (STUDY.md, one-shot estimators).
+
+Every edge of every cell holds separate weights for each of the 5 ops; a forward pass takes
+an architecture (6 op ids) and runs only the edges that can change the output. Cell BN has
+no affine parameters by default (the reference configuration; `affine=True` for RQ3), and
+dropout sits before the classifier.
+
+Which edges run: without BN affine, an edge whose source is a zero node outputs exactly 0
+(ReLU, conv and non-affine BN of 0 are 0; pooling and skip of 0 are 0), so only the *live*
+edges (on an input->output path) run. With BN affine, such an edge outputs BN's bias, so
+every non-`none` edge that reaches the output runs, fed zeros from zero nodes.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import torch
+from torch import nn
+
+from nas_core.nets.network import Skeleton
+from nas_core.nets.ops import make_op
+from nas_core.space.nb201 import EDGES, N_OPS, NONE, live_edges
+
+
+@lru_cache(maxsize=None)
+def active_edges(arch: tuple[int, ...], affine: bool) -> tuple[bool, ...]:
+    if not affine:
+        return live_edges(arch)
+    reach_out = {3}
+    for f in (2, 1, 0):
+        if any(arch[e] != NONE and t in reach_out for e, (t, ff) in enumerate(EDGES) if ff == f):
+            reach_out.add(f)
+    return tuple(arch[e] != NONE and t in reach_out for e, (t, f) in enumerate(EDGES))
+
+
+class MixedEdge(nn.Module):
+    def __init__(self, channels: int, affine: bool):
+        super().__init__()
+        self.ops = nn.ModuleList(make_op(op, channels, affine) for op in range(N_OPS))
+
+    def forward(self, x, op: int):
+        return self.ops[op](x)
+
+
+class SuperCell(nn.Module):
+    def __init__(self, channels: int, affine: bool):
+        super().__init__()
+        self.affine = affine
+        self.edges = nn.ModuleList(MixedEdge(channels, affine) for _ in EDGES)
+
+    def forward(self, x, arch):
+        active = active_edges(tuple(arch), self.affine)
+        nodes = [x]
+        for to_node in (1, 2, 3):
+            total = None
+            for e, (t, f) in enumerate(EDGES):
+                if t == to_node and active[e]:
+                    y = self.edges[e](nodes[f], arch[e])
+                    total = y if total is None else total + y
+            nodes.append(torch.zeros_like(x) if total is None else total)
+        return nodes[3]
+
+
+class Supernet(Skeleton):
+    def __init__(self, C: int = 16, N: int = 5, num_classes: int = 10, in_channels: int = 3,
+                 affine: bool = False, dropout: float = 0.1):
+        self.affine = affine
+        super().__init__(lambda c: SuperCell(c, affine), C=C, N=N, num_classes=num_classes,
+                         in_channels=in_channels, dropout=dropout)
+
+    def used_parameters(self, arch) -> list[nn.Parameter]:
+        """Parameters a forward of `arch` touches (for per-parameter MC averaging)."""
+        active = active_edges(tuple(arch), self.affine)
+        used = []
+        for layer in self.cells:
+            if isinstance(layer, SuperCell):
+                for e, edge in enumerate(layer.edges):
+                    if active[e]:
+                        used += list(edge.ops[arch[e]].parameters())
+            else:
+                used += list(layer.parameters())
+        used += list(self.stem.parameters()) + list(self.lastact.parameters()) + list(self.classifier.parameters())
+        return used
+
+    def scoring_mode(self) -> "Supernet":
+        """BN in train mode (batch statistics), dropout off: the study's scoring mode."""
+        self.train()
+        self.dropout.eval()
+        return self
+
+
+class SupernetArch(nn.Module):
+    """A standalone view of one architecture inside a supernet (shares its weights)."""
+
+    def __init__(self, supernet: Supernet, arch):
+        super().__init__()
+        self.supernet = supernet
+        self.arch = tuple(int(o) for o in arch)
+
+    def forward(self, x):
+        return self.supernet(x, self.arch)
+
+
+def copy_into_standalone(supernet: Supernet, arch, standalone: nn.Module) -> None:
+    """Load the supernet's weights for `arch` into an NB201Network built with the same C, N
+    and cell_affine=supernet.affine."""
+    state, source = {}, supernet.state_dict()
+    for name in standalone.state_dict():
+        parts = name.split(".")
+        if parts[0] == "cells" and parts[2] == "edges":
+            edge = int(parts[3])
+            parts = parts[:4] + ["ops", str(arch[edge])] + parts[4:]
+        state[name] = source[".".join(parts)]
+    standalone.load_state_dict(state)
