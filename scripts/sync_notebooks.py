@@ -33,7 +33,7 @@ def to_notebook(text: str) -> nbformat.NotebookNode:
             cell = nbformat.v4.new_code_cell(body)
         if tags:
             cell.metadata["tags"] = tags
-        cell.pop("id", None)
+        cell.id = f"cell-{len(cells)}"  # deterministic ids: stable diffs
         cells.append(cell)
 
     for line in text.splitlines():
@@ -49,7 +49,6 @@ def to_notebook(text: str) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
                    "language_info": {"name": "python"}}
-    nb.nbformat_minor = 4  # no cell ids: stable diffs
     return nb
 
 

@@ -1,0 +1,319 @@
+"""Conclusions written from the computed numbers (never hard-coded claims).
+
+Every function takes the frames a notebook computed and returns Markdown whose wording
+follows the numbers (which estimator is best, whether an effect is positive, how large).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+TAU = "kendall_tau_b"
+
+
+def _fmt(v, digits: int = 3) -> str:
+    return "n/a" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{v:.{digits}f}"
+
+
+def _ci(row) -> str:
+    if "ci_low" in row and pd.notna(row.get("ci_low")):
+        return f" [{_fmt(row['ci_low'], 2)}, {_fmt(row['ci_high'], 2)}]"
+    return ""
+
+
+def _scalar(crit: pd.DataFrame, criterion: str = TAU) -> pd.DataFrame:
+    d = crit[(crit["criterion"] == criterion) & crit["k"].isna()]
+    return d.dropna(subset=["value"]).sort_values("value", ascending=False)
+
+
+def _direction(v: float, small: float = 0.02) -> str:
+    if not np.isfinite(v):
+        return "no measurable"
+    if abs(v) < small:
+        return "a negligible"
+    return "a positive" if v > 0 else "a negative"
+
+
+def ranking_summary(crit: pd.DataFrame, what: str) -> str:
+    d = _scalar(crit)
+    if d.empty:
+        return f"No {what} could be evaluated."
+    best, worst = d.iloc[0], d.iloc[-1]
+    lines = [f"**{what.capitalize()}** ranked by Kendall's τ-b: best **{best['estimator']}** "
+             f"(τ = {_fmt(best['value'])}{_ci(best)}), worst **{worst['estimator']}** (τ = {_fmt(worst['value'])})."]
+    base = d[d["estimator"].isin(["params", "flops"])]
+    if not base.empty:
+        ref = base["value"].max()
+        beat = d[(d["value"] > ref) & ~d["estimator"].isin(["params", "flops"])]["estimator"].tolist()
+        lines.append(f"The best complexity baseline reaches τ = {_fmt(ref)}; "
+                     + (f"{len(beat)} estimator(s) beat it: {', '.join(beat)}." if beat
+                        else "no proxy beats it — a plain size count ranks at least as well."))
+    neg = d[d["value"] < 0]["estimator"].tolist()
+    if neg:
+        lines.append(f"Negatively correlated (they rank backwards): {', '.join(neg)}.")
+    return " ".join(lines)
+
+
+def training_summary(crit: pd.DataFrame) -> str:
+    d = crit[(crit["criterion"] == TAU) & crit["k"].isna()]
+    if d.empty:
+        return "No checkpoints were scored."
+    out = []
+    for est, g in d.groupby("estimator"):
+        g = g.sort_values("epoch")
+        first, last, peak = g.iloc[0], g.iloc[-1], g.loc[g["value"].idxmax()]
+        out.append(f"- **{est}**: τ = {_fmt(first['value'])} at epoch {int(first['epoch'])}, "
+                   f"{_fmt(last['value'])} at epoch {int(last['epoch'])} (peak {_fmt(peak['value'])} at epoch "
+                   f"{int(peak['epoch'])}); training brought {_direction(last['value'] - first['value'])} change.")
+    return "\n".join(out)
+
+
+def top_bottom_summary(crit: pd.DataFrame) -> str:
+    d = crit[crit["criterion"].isin(["p_at_top", "p_at_bottom"])].dropna(subset=["k", "value"])
+    if d.empty:
+        return "P@K could not be computed."
+    k = 0.1 if (d["k"] == 0.1).any() else d["k"].max()
+    w = d[d["k"] == k].pivot_table(index="estimator", columns="criterion", values="value")
+    better_bottom = w[w.get("p_at_bottom", 0) > w.get("p_at_top", 0)].index.tolist()
+    return (f"At K = {k:g} ({k * 100:g} % of the architectures), {len(better_bottom)} of {len(w)} estimators "
+            f"find bad architectures more reliably than good ones (P@bottom > P@top)"
+            + (f": {', '.join(better_bottom)}." if better_bottom else ".")
+            + " Estimators are better at ruling out poor architectures than at picking the best."
+            if len(better_bottom) > len(w) / 2 else
+            f"At K = {k:g}, most estimators ({len(w) - len(better_bottom)} of {len(w)}) are at least as precise "
+            "at the top as at the bottom.")
+
+
+def batches_summary(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "No per-batch scores."
+    out = []
+    for ck, g in frame.groupby("checkpoint", sort=False):
+        g = g.sort_values("batches")
+        out.append(f"- {ck} checkpoint: τ goes from {_fmt(g['kendall_tau_b'].iloc[0])} with 1 batch to "
+                   f"{_fmt(g['kendall_tau_b'].iloc[-1])} with {int(g['batches'].iloc[-1])}; accuracy levels from "
+                   f"{int(g['accuracy_levels'].iloc[0])} to {int(g['accuracy_levels'].iloc[-1])}, "
+                   f"mean τ inside a level {_fmt(g['tau_within_levels'].iloc[0])} at 1 batch.")
+    return "\n".join(out)
+
+
+def rq1_conclusions(zs_crit, os_crit, combined, batches) -> str:
+    d = _scalar(combined)
+    if d.empty:
+        return "Nothing to conclude: no estimator could be evaluated."
+    os_row = d[d["estimator"] == "os_acc"]
+    rank_os = int(np.flatnonzero(d["estimator"].to_numpy() == "os_acc")[0]) + 1 if len(os_row) else None
+    lines = [f"1. Over all {len(d)} estimators the best ranking (τ-b) comes from **{d.iloc[0]['estimator']}** "
+             f"(τ = {_fmt(d.iloc[0]['value'])})."]
+    if rank_os:
+        lines.append(f"2. The one-shot estimator (OS acc, final checkpoint) is #{rank_os} with τ = "
+                     f"{_fmt(os_row.iloc[0]['value'])}{_ci(os_row.iloc[0])}.")
+    lines.append("3. " + top_bottom_summary(combined))
+    if not batches.empty:
+        last = batches[batches["checkpoint"] == batches["checkpoint"].iloc[-1]].sort_values("batches")
+        gain = last["kendall_tau_b"].iloc[-1] - last["kendall_tau_b"].iloc[0]
+        lines.append(f"4. More validation batches bring {_direction(gain)} change in τ at the last checkpoint "
+                     f"({_fmt(gain, 3)}), by breaking ties between accuracy levels.")
+    return "\n".join(lines)
+
+
+def complexity_summary(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "No FLOPs-group analysis."
+    out = []
+    for est, g in frame.groupby("estimator"):
+        g = g.sort_values("group")
+        slope = np.polyfit(g["group"], g["mean_rd"], 1)[0] if len(g) > 1 else np.nan
+        trend = ("over-estimates large architectures and under-estimates small ones" if slope > 0.02 else
+                 "over-estimates small architectures and under-estimates large ones" if slope < -0.02 else
+                 "shows no clear complexity trend")
+        out.append(f"- **{est}** {trend} (RD slope per group {_fmt(slope)}; mean τ inside groups "
+                   f"{_fmt(g['tau'].mean())}).")
+    return "\n".join(out)
+
+
+def op_bias_summary(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "No one-mutation pairs among the scored architectures."
+    out = []
+    for est, g in frame.groupby("estimator"):
+        g = g.dropna(subset=["bias"])
+        if g.empty:
+            continue
+        top = g.loc[g["bias"].abs().idxmax()]
+        out.append(f"- **{est}**: strongest bias on {top['from_op']} → {top['to_op']} (estimate up in "
+                   f"{_fmt(top['p_estimate_up'], 2)} of {int(top['n_pairs'])} pairs, truth up in "
+                   f"{_fmt(top['p_truth_up'], 2)}); mean |bias| {_fmt(g['bias'].abs().mean(), 2)}.")
+    return "\n".join(out)
+
+
+def preferences_summary(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "No preference analysis."
+    truth = frame[frame["estimator"] == "truth"].set_index("feature")["spearman"]
+    out = []
+    for est, g in frame[frame["estimator"] != "truth"].groupby("estimator"):
+        g = g.set_index("feature")["spearman"].dropna()
+        if g.empty:
+            continue
+        f = g.abs().idxmax()
+        out.append(f"- **{est}** follows *{f}* most (ρ = {_fmt(g[f], 2)}; the ground truth: {_fmt(truth.get(f, np.nan), 2)}).")
+    return "\n".join(out)
+
+
+def variance_summary(diag: dict, stab: dict) -> str:
+    out = []
+    fv = diag.get("forgetting")
+    if fv is not None and not fv.empty:
+        out.append(f"- Mean forgetting value {_fmt(fv['forgetting'].mean(), 2)} accuracy points "
+                   f"({'architectures lose accuracy after their own step' if fv['forgetting'].mean() < 0 else 'other steps do not hurt on average'}).")
+    gs = diag.get("gradient_similarity")
+    if gs is not None and not gs.empty:
+        m = gs.groupby("epoch")["cosine"].mean()
+        out.append(f"- Mean gradient cosine similarity between architectures: {_fmt(m.iloc[0], 3)} at the first "
+                   f"diagnosed checkpoint, {_fmt(m.iloc[-1], 3)} at the last; share of layers with conflicting "
+                   f"(negative) gradients at the last: {_fmt((gs[gs['epoch'] == gs['epoch'].max()]['cosine'] < 0).mean(), 2)}.")
+    adj = stab.get("adjacent")
+    if adj is not None and not adj.empty:
+        out.append(f"- Kendall's τ between adjacent checkpoints: mean {_fmt(adj['kendall_tau_b'].mean())} "
+                   f"(1 = the ranking does not change).")
+    sd = stab.get("seed_summary")
+    if sd is not None and not sd.empty:
+        out.append(f"- Across supernet seeds at the last checkpoint: τ vs truth {_fmt(sd['mean'].iloc[0])} ± "
+                   f"{_fmt(sd['std'].iloc[0])}; mean τ between seeds' rankings {_fmt(stab.get('between_seeds', np.nan))}.")
+    return "\n".join(out) or "No variance diagnostics."
+
+
+def rq2_conclusions(rd, op_bias, prefs, diag, stab) -> str:
+    return "\n\n".join(["**Complexity.**\n" + complexity_summary(rd), "**Operations.**\n" + op_bias_summary(op_bias),
+                        "**Zero-shot preferences.**\n" + preferences_summary(prefs),
+                        "**Variance.**\n" + variance_summary(diag, stab)])
+
+
+def variant_summary(crit: pd.DataFrame, what: str) -> str:
+    d = crit[(crit["criterion"] == TAU) & crit["k"].isna()]
+    if d.empty:
+        return f"No {what} results."
+    last = d[d["epoch"] == d.groupby("variant")["epoch"].transform("max")].sort_values("value", ascending=False)
+    parts = [f"**{r['variant']}** τ = {_fmt(r['value'])}" for _, r in last.iterrows()]
+    return f"At the last checkpoint, by {what}: " + "; ".join(parts) + "."
+
+
+def pruning_summary(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "No pruning results."
+    out = []
+    for p, g in frame.groupby("keep_fraction"):
+        g = g.set_index("stage")["kendall_tau_b"]
+        if {"before", "after"} <= set(g.index):
+            out.append(f"- keep {p * 100:g} %: τ inside the sub-space {_fmt(g['before'])} before, {_fmt(g['after'])} "
+                       f"after fine-tuning there ({_direction(g['after'] - g['before'])} change).")
+    return "\n".join(out) or "No pruning results."
+
+
+def rq3_conclusions(samplers, post, pruning, ensemble, affine) -> str:
+    lines = [variant_summary(samplers, "sampling strategy")]
+    d = _scalar(post)
+    if not d.empty:
+        lines.append("Post-de-isomorphism: " + "; ".join(f"{r['estimator']} τ = {_fmt(r['value'])}" for _, r in d.iterrows()) + ".")
+    lines.append(pruning_summary(pruning))
+    d = _scalar(ensemble)
+    if not d.empty:
+        lines.append(f"Temporal ensemble: best variant **{d.iloc[0]['estimator']}** (τ = {_fmt(d.iloc[0]['value'])}); "
+                     + "; ".join(f"{r['estimator']} {_fmt(r['value'])}" for _, r in d.iloc[1:].iterrows()) + ".")
+    lines.append(variant_summary(affine, "BN affine setting"))
+    return "\n\n".join(lines)
+
+
+def trained_weights_summary(crit: pd.DataFrame) -> str:
+    d = crit[(crit["criterion"] == TAU) & crit["k"].isna()]
+    if d.empty:
+        return "No results."
+    out = []
+    for est, g in d.groupby("estimator"):
+        g = g.sort_values("epoch")
+        r0, rl = g.iloc[0], g.iloc[-1]
+        out.append(f"- **{est}**: τ {_fmt(r0['value'])} on random weights, {_fmt(rl['value'])} on the supernet's "
+                   f"weights at epoch {int(rl['epoch'])} ({_direction(rl['value'] - r0['value'])} change).")
+    return "\n".join(out)
+
+
+def input_modes_summary(crit: pd.DataFrame) -> str:
+    d = crit[(crit["criterion"] == TAU) & crit["k"].isna()]
+    if d.empty:
+        return "No results."
+    w = d.pivot_table(index="estimator", columns="input_mode", values="value")
+    out = []
+    for est, r in w.iterrows():
+        if "real" in r and "noise" in r:
+            out.append(f"- **{est}**: real {_fmt(r.get('real'))}, noise {_fmt(r.get('noise'))}, ones {_fmt(r.get('ones'))}"
+                       + (" — hardly uses the data." if abs(r.get("real", 0) - r.get("noise", 0)) < 0.05 else "."))
+    return "\n".join(out)
+
+
+def rq4_conclusions(trained, inputs, sizes, length) -> str:
+    lines = ["**Random vs trained weights.**\n" + trained_weights_summary(trained),
+             "**Input data.**\n" + input_modes_summary(inputs)]
+    if not sizes.empty:
+        best = sizes.groupby(["batch_size", "batches"])["kendall_tau_b"].mean()
+        b = best.idxmax()
+        lines.append(f"**Batching.** Mean τ over proxies is highest with batch size {b[0]} and {b[1]} batch(es) "
+                     f"({_fmt(best.max())}); lowest {_fmt(best.min())}.")
+    if not length.empty:
+        g = length[length["batches"] == length["batches"].max()].sort_values("epoch")
+        lines.append(f"**Training length.** OS acc τ with all validation batches: {_fmt(g['kendall_tau_b'].iloc[0])} at "
+                     f"epoch {int(g['epoch'].iloc[0])}, {_fmt(g['kendall_tau_b'].iloc[-1])} at epoch {int(g['epoch'].iloc[-1])}.")
+    return "\n\n".join(lines)
+
+
+def search_summary(summary: pd.DataFrame) -> str:
+    if summary.empty:
+        return "No searches."
+    out = []
+    for (method, budget), g in summary.groupby(["method", "budget"]):
+        g = g.sort_values("true_acc_mean", ascending=False)
+        oracle = g[g["estimator"] == "truth"]
+        best = g[g["estimator"] != "truth"].iloc[0] if (g["estimator"] != "truth").any() else None
+        if best is None:
+            continue
+        out.append(f"- {method}, budget {budget}: best estimator **{best['estimator']}** finds "
+                   f"{_fmt(best['true_acc_mean'], 2)} % (regret {_fmt(best['regret_mean'], 2)})"
+                   + (f"; the ground-truth oracle finds {_fmt(oracle['true_acc_mean'].iloc[0], 2)} %." if len(oracle) else "."))
+    return "\n".join(out)
+
+
+def guidelines(evidence: pd.DataFrame, search: pd.DataFrame) -> str:
+    """Numbered guidelines; each states its evidence from the `evidence` table."""
+    ev = evidence.set_index("item")["value"] if not evidence.empty else pd.Series(dtype=float)
+    g = []
+
+    def get(key):
+        return ev.get(key, np.nan)
+
+    os_tau, best_zs, best_zs_tau, flops_tau = get("os_tau_final"), evidence.attrs.get("best_zse"), get("best_zse_tau"), get("flops_tau")
+    if np.isfinite(os_tau) and np.isfinite(best_zs_tau):
+        pick = "the one-shot estimator" if os_tau >= best_zs_tau else f"the zero-shot proxy {best_zs}"
+        g.append(f"**Choose the estimator by measured ranking quality, not by cost alone.** Here {pick} ranks best "
+                 f"(OS acc τ = {_fmt(os_tau)}, best ZSE {best_zs} τ = {_fmt(best_zs_tau)}).")
+    if np.isfinite(flops_tau):
+        beat = int(get("n_zse_beating_flops")) if np.isfinite(get("n_zse_beating_flops")) else 0
+        g.append(f"**Always report #FLOPs/#params as a baseline.** FLOPs alone reach τ = {_fmt(flops_tau)}; "
+                 f"only {beat} zero-shot proxies beat it.")
+    if np.isfinite(get("deiso_gain")):
+        g.append(f"**De-isomorphic sampling / post-de-isomorphism** changed OS τ by {_fmt(get('deiso_gain'))} "
+                 f"({'use it' if get('deiso_gain') > 0 else 'no gain at this budget'}).")
+    if np.isfinite(get("batches_gain")):
+        g.append(f"**Score the supernet on enough validation data**: going from 1 batch to all batches changed τ by "
+                 f"{_fmt(get('batches_gain'))} (ties in OS acc carry no ranking information).")
+    if np.isfinite(get("noise_gap")):
+        g.append(f"**Check what a proxy measures**: replacing images by noise changes proxies' τ by "
+                 f"{_fmt(get('noise_gap'))} on average — proxies that do not change are architecture-size counters.")
+    if np.isfinite(get("complexity_slope")):
+        g.append(f"**Watch the complexity bias**: the OS estimator's ranking difference changes by {_fmt(get('complexity_slope'))} "
+                 "per FLOPs quintile; compare architectures within similar FLOPs when you can.")
+    if not search.empty:
+        s = search[search["estimator"] != "truth"].sort_values("true_acc_mean", ascending=False)
+        if len(s):
+            g.append(f"**Judge estimators by the search they drive**: the best-driven search ({s.iloc[0]['estimator']}, "
+                     f"{s.iloc[0]['method']}, budget {s.iloc[0]['budget']}) finds {_fmt(s.iloc[0]['true_acc_mean'], 2)} % on average.")
+    return "\n".join(f"{i}. {t}" for i, t in enumerate(g, 1)) or "Not enough results for guidelines."

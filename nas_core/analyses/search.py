@@ -1,0 +1,79 @@
+"""RQ5: what an estimator does to an actual search, on a fixed candidate set.
+
+Every estimator drives the same searches with the same seeds and budgets (queries of the
+estimator); we report the TRUE accuracy of the architecture each search returns (its best
+by the estimator), and the regret = best true accuracy in the candidate set - that.
+  top1    the best-scored candidate (the whole set queried)
+  random  B random candidates, keep the best by the estimator
+  rea     regularized evolution (Real et al., AAAI 2019): population P, tournament S, the
+          child mutates one edge op of the tournament winner (restricted to candidates:
+          a mutation outside the set is redrawn), the oldest member dies; B queries in all
+The same searches driven by the ground truth itself ("truth") are the oracle baseline.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+import pandas as pd
+
+from nas_core.analyses.op_bias import mutation_pairs
+from nas_core.space import nb201
+
+
+def _neighbour_lists(kit_ids: np.ndarray) -> list[np.ndarray]:
+    i, j, _, _ = mutation_pairs(kit_ids)
+    order = np.argsort(i, kind="stable")
+    i, j = i[order], j[order]
+    bounds = np.searchsorted(i, np.arange(len(kit_ids) + 1))
+    return [j[bounds[k]:bounds[k + 1]] for k in range(len(kit_ids))]
+
+
+def random_search(score: np.ndarray, budget: int, rng: np.random.Generator) -> int:
+    picks = rng.choice(len(score), size=min(budget, len(score)), replace=False)
+    return int(picks[np.argmax(score[picks])])
+
+
+def regularized_evolution(score: np.ndarray, neighbours, budget: int, rng: np.random.Generator,
+                          population: int = 10, sample: int = 3) -> int:
+    population = min(population, budget, len(score))
+    members = deque(int(k) for k in rng.choice(len(score), size=population, replace=False))
+    seen = list(members)
+    while len(seen) < budget:
+        contenders = rng.choice(len(members), size=min(sample, len(members)), replace=False)
+        parent = max((members[c] for c in contenders), key=lambda k: score[k])
+        options = neighbours[parent]
+        child = int(rng.choice(options)) if len(options) else int(rng.integers(len(score)))
+        members.append(child)
+        members.popleft()
+        seen.append(child)
+    seen = np.array(seen)
+    return int(seen[np.argmax(score[seen])])
+
+
+def run_searches(wide: pd.DataFrame, arch_strs, truth_column: str = "truth", budgets=(50,), n_seeds: int = 10,
+                 estimators=None) -> pd.DataFrame:
+    """wide: index + one column per estimator (higher = better) + the truth column."""
+    truth = wide[truth_column].to_numpy(float)
+    kit = nb201.kit_ids_from_strings(list(arch_strs))
+    neighbours = _neighbour_lists(kit)
+    estimators = list(estimators or [c for c in wide.columns if c not in ("index", truth_column)]) + [truth_column]
+    best = np.nanmax(truth)
+    rank_frac = pd.Series(truth).rank(ascending=False, method="min").to_numpy() / len(truth)
+    rows = []
+    for est in estimators:
+        score = np.nan_to_num(wide[est].to_numpy(float), nan=-np.inf)
+        name = "truth" if est == truth_column else est
+        found = int(np.argmax(score))
+        rows.append((name, "top1", -1, len(score), found))
+        for budget in budgets:
+            for seed in range(n_seeds):
+                rows.append((name, "random", seed, budget, random_search(score, budget, np.random.default_rng(seed))))
+                rows.append((name, "rea", seed, budget,
+                             regularized_evolution(score, neighbours, budget, np.random.default_rng(seed))))
+    frame = pd.DataFrame(rows, columns=["estimator", "method", "seed", "budget", "position"])
+    frame["found_index"] = wide["index"].to_numpy()[frame["position"]]
+    frame["true_acc"] = truth[frame["position"]]
+    frame["true_rank_frac"] = rank_frac[frame["position"]]
+    frame["regret"] = best - frame["true_acc"]
+    return frame.drop(columns="position")

@@ -1,0 +1,503 @@
+"""The study plan: which jobs each research question needs, for one profile.
+
+A `Study` ties together the data (benchmark, ground-truth column, images), the profile's
+protocols and the engines. Every expensive result (zero-shot sweeps, supernet training and
+scoring, diagnostics) is cached by its engine, so the notebooks and `run_all.sh`'s compute
+stage make the same calls: the first caller computes, the others read.
+"""
+from __future__ import annotations
+
+import time
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nas_core.config import cache_dir, data_root as resolve_root, resolve_device
+from nas_core.data.groundtruth import default_metric_column, load_ground_truth, metric_column
+from nas_core.errors import BadParameter
+from nas_core.profiles import check_profile, protocol
+from nas_core.space import nb201
+from nas_core.space.selection import select_archs
+
+TAU = "kendall_tau_b"
+
+
+class Study:
+    def __init__(self, profile: str, device: str = "cpu", data_root=None, truth_column: str | None = None):
+        self.profile = check_profile(profile)
+        self.device = resolve_device(device)
+        self.data_root = resolve_root(data_root)
+        self.benchmark = "nb201" if self.data_root is not None else "mini"
+        self.dataset = "cifar10" if self.benchmark == "nb201" else "fmnist"
+        self.plan = protocol("study", profile)
+        self.truth_frame = load_ground_truth(self.benchmark, self.data_root)
+        self.truth_column = truth_column or default_metric_column(self.benchmark)
+        dataset, _, metric = self.truth_column.partition("_")
+        metric_column(self.truth_frame, dataset, metric)
+        self.truth = pd.Series(self.truth_frame[self.truth_column].to_numpy(), index=self.truth_frame["index"].to_numpy(),
+                               name=self.truth_column)
+        self._log = print
+
+    @classmethod
+    def open(cls, profile: str = "smoke", data_root: str = "", device: str = "auto", truth_column: str = ""):
+        """For notebooks: '' means 'not given' for every string parameter."""
+        return cls(profile, device=device or "auto", data_root=data_root or None, truth_column=truth_column or None)
+
+    # ---- data ---------------------------------------------------------------------------------
+
+    def data_description(self) -> str:
+        if self.benchmark == "mini":
+            return ("built-in mini benchmark (Fashion-MNIST, the kit's own ground truth of "
+                    f"{len(self.truth_frame)} architectures) -- no data root configured")
+        return f"NAS-Bench-201 ground truth + CIFAR-10 images from {self.data_root}"
+
+    def banner(self) -> str:
+        note = ("\n\n> **Mini benchmark.** No data root is configured, so every number below is computed on the kit's "
+                "own Fashion-MNIST benchmark, not on NAS-Bench-201/CIFAR-10. Set `NAS_CORE_DATA` for the study proper."
+                if self.benchmark == "mini" else "")
+        return (f"**Profile** `{self.profile}` · **device** `{self.device}` · **benchmark** `{self.benchmark}` · "
+                f"**ground truth** `{self.truth_column}` · **architectures evaluated** {len(self.eval_indices)}"
+                f"\n\n**Data:** {self.data_description()}{note}")
+
+    def config(self) -> dict:
+        return {"profile": self.profile, "benchmark": self.benchmark, "dataset": self.dataset,
+                "ground_truth": self.truth_column, "data": self.data_description(), "device": self.device,
+                "eval_archs": self.plan.eval_archs, "n_eval_archs": int(len(self.eval_indices))}
+
+    def _select(self, spec: str) -> np.ndarray:
+        pool = self.truth_frame
+        if self.benchmark == "mini" and spec.startswith("sample:"):
+            # the mini table is already a stratified sample: use all of it when asked for more
+            n = int(spec.split(":", 1)[1])
+            ops = nb201.ops_from_strings(pool["arch_str"].tolist())
+            conv = nb201.space_table().has_conv_path[nb201.kit_ids_of(ops)]
+            if n >= int(conv.sum()):
+                return np.sort(pool["index"].to_numpy()[conv])
+        return select_archs(spec, pool, seed=0)
+
+    @cached_property
+    def eval_indices(self) -> np.ndarray:
+        return self._select(self.plan.eval_archs)
+
+    @cached_property
+    def rq4_indices(self) -> np.ndarray:
+        return self._select(self.plan.rq4_archs)
+
+    def arch_strs(self, indices) -> list[str]:
+        lookup = pd.Series(self.truth_frame["arch_str"].to_numpy(), index=self.truth_frame["index"].to_numpy())
+        return lookup.reindex(np.asarray(indices)).tolist()
+
+    def report(self, rq: str):
+        from nas_core.reporting import Report
+
+        return Report(self.profile, rq, config=self.config())
+
+    # ---- evaluation ---------------------------------------------------------------------------
+
+    def evaluate(self, wide: pd.DataFrame, bootstrap: int = 0, **kwargs) -> pd.DataFrame:
+        """All criteria for every estimator column of `wide` (index + one column per estimator).
+        Losses (columns ending in 'loss') are negated explicitly; everything else is used raw."""
+        from nas_core.engines.evaluate import evaluate
+
+        negate = [c for c in wide.columns if c.endswith("loss")]
+        return evaluate(wide, self.truth, negate=negate, bootstrap=bootstrap, **kwargs)
+
+    @staticmethod
+    def join(*wides: pd.DataFrame) -> pd.DataFrame:
+        out = wides[0]
+        for w in wides[1:]:
+            out = out.merge(w, on="index", how="inner")
+        return out
+
+    def tau(self, wide: pd.DataFrame, column: str) -> float:
+        from nas_core.criteria import kendall_tau_b
+
+        return float(kendall_tau_b(wide[column].to_numpy(), self.truth.reindex(wide["index"]).to_numpy()))
+
+    # ---- zero-shot ----------------------------------------------------------------------------
+
+    def zs_protocol(self, **overrides):
+        return protocol("zeroshot", self.profile, **overrides)
+
+    def zs_scores(self, input_mode: str = "real", batch_size: int | None = None, batches: int | None = None,
+                  indices=None, make_network=None, network_tag: str = "random-init", seeds=None,
+                  proxies=None) -> pd.DataFrame:
+        """Tidy zero-shot scores (index, arch_str, seed, batch, proxy, value, seconds), cached."""
+        from nas_core.engines.zeroshot import run_zero_shot
+
+        p = self.zs_protocol()
+        indices = self.eval_indices if indices is None else np.asarray(indices)
+        return run_zero_shot(
+            indices=indices, arch_strs=self.arch_strs(indices), proxies=list(proxies or p.proxies),
+            seeds=list(seeds or p.seeds), batches=batches or p.batches, batch_size=batch_size or p.batch_size,
+            input_mode=input_mode, device=self.device, dataset=self.dataset, data_root=self.data_root,
+            C=p.C, N=p.N, make_network=make_network, network_tag=network_tag, progress=True)
+
+    def zs_table(self, tidy: pd.DataFrame, batches: int | None = None, vote: bool = True) -> pd.DataFrame:
+        """Wide table (index + one column per proxy): mean over seeds and the first `batches`."""
+        from nas_core.engines.zeroshot import to_wide
+
+        wide = to_wide(tidy, batches=batches)
+        if vote:
+            from nas_core.proxies.vote import vote_scores
+
+            experts = [e for e in ("jacob_cov", "snip", "synflow") if e in wide.columns]
+            if len(experts) == 3:
+                wide["vote"] = vote_scores(wide[experts])
+        return wide
+
+    # ---- one-shot -----------------------------------------------------------------------------
+
+    def sn_protocol(self, sampler: str = "iso", seed: int = 0, affine: bool = False, **overrides):
+        return protocol("supernet", self.profile, sampler=sampler, seed=seed, affine=affine, **overrides)
+
+    def run_dir(self, proto) -> Path:
+        from nas_core.cache import config_key
+        from dataclasses import asdict
+
+        key = config_key({"protocol": asdict(proto), "dataset": self.dataset, "data": str(self.data_root)})
+        return cache_dir() / "supernet_runs" / f"{self.benchmark}-{proto.sampler.replace(':', '')}-s{proto.seed}-{key}"
+
+    def os_run(self, sampler: str = "iso", seed: int = 0, affine: bool = False) -> Path:
+        """Train (or resume, or reuse) a supernet; returns its run folder."""
+        from nas_core.engines.supernet_train import train_supernet
+
+        proto = self.sn_protocol(sampler, seed, affine)
+        run = self.run_dir(proto)
+        train_supernet(proto, run, dataset=self.dataset, data_root=self.data_root, device=self.device,
+                       data_protocol=protocol("data", self.profile))
+        return run
+
+    def checkpoints(self, run: Path) -> list[int]:
+        from nas_core.engines.supernet_train import list_checkpoints
+
+        return list_checkpoints(run)
+
+    def os_scores(self, sampler: str = "iso", seed: int = 0, affine: bool = False, indices=None,
+                  epochs=None, run: Path | None = None) -> pd.DataFrame:
+        """Per-batch OS acc / loss at every checkpoint: index, arch_str, epoch, batch, os_acc, os_loss."""
+        from nas_core.engines.supernet_score import score_supernet
+
+        run = run or self.os_run(sampler, seed, affine)
+        indices = self.eval_indices if indices is None else np.asarray(indices)
+        p = protocol("supernet", self.profile)
+        frames = [score_supernet(run, epoch, indices, self.arch_strs(indices), batches=p.score_batches,
+                                 batch_size=p.score_batch_size, device=self.device)
+                  for epoch in (epochs or self.checkpoints(run))]
+        return pd.concat(frames, ignore_index=True)
+
+    @staticmethod
+    def os_table(tidy: pd.DataFrame, epoch: int | None = None, batches: int | None = None) -> pd.DataFrame:
+        """Wide OS scores (index, os_acc, os_loss) at one checkpoint (default: the last), mean of the
+        per-batch values over the first `batches` batches (default: all)."""
+        epoch = tidy["epoch"].max() if epoch is None else epoch
+        d = tidy[tidy["epoch"] == epoch]
+        if batches is not None:
+            d = d[d["batch"] < batches]
+        return d.groupby("index", as_index=False)[["os_acc", "os_loss"]].mean()
+
+    def criteria_along_training(self, tidy: pd.DataFrame, extra: dict | None = None) -> pd.DataFrame:
+        frames = []
+        for epoch in sorted(tidy["epoch"].unique()):
+            crit = self.evaluate(self.os_table(tidy, epoch))
+            frames.append(crit.assign(epoch=int(epoch), **(extra or {})))
+        return pd.concat(frames, ignore_index=True)
+
+    # ---- RQ1 ------------------------------------------------------------------------------------
+
+    def batches_effect(self, tidy: pd.DataFrame) -> pd.DataFrame:
+        from nas_core.analyses.stability import accuracy_levels
+
+        epochs = sorted(tidy["epoch"].unique())
+        picks = {"early": epochs[0], "middle": epochs[len(epochs) // 2], "last": epochs[-1]}
+        rows = []
+        for name, epoch in picks.items():
+            d = tidy[tidy["epoch"] == epoch]
+            levels = accuracy_levels(d[["index", "batch", "os_acc", "os_loss"]], self.truth)
+            rows.append(levels.assign(checkpoint=f"{name} (epoch {int(epoch)})", epoch=int(epoch)))
+        return pd.concat(rows, ignore_index=True)
+
+    # ---- RQ2 ------------------------------------------------------------------------------------
+
+    def flops(self, indices) -> pd.Series:
+        from nas_core.space.complexity import params_flops
+        from nas_core.space.features import arch_features
+
+        feats = arch_features(self.arch_strs(indices))
+        return pd.Series(feats["flops_M"].to_numpy(), index=np.asarray(indices))
+
+    def complexity_bias(self, wide: pd.DataFrame) -> pd.DataFrame:
+        from nas_core.analyses.complexity_bias import group_bias
+
+        flops = self.flops(wide["index"])
+        frames = []
+        for est in [c for c in wide.columns if c != "index"]:
+            score = pd.Series(wide[est].to_numpy() * (-1 if est.endswith("loss") else 1), index=wide["index"].to_numpy())
+            frames.append(group_bias(score, self.truth.reindex(wide["index"]), flops).assign(estimator=est))
+        return pd.concat(frames, ignore_index=True)
+
+    def complexity_bias_along_training(self, tidy: pd.DataFrame) -> pd.DataFrame:
+        frames = []
+        for epoch in sorted(tidy["epoch"].unique()):
+            w = self.os_table(tidy, epoch)[["index", "os_acc"]]
+            frames.append(self.complexity_bias(w).assign(epoch=int(epoch)))
+        return pd.concat(frames, ignore_index=True)
+
+    def op_bias(self, wide: pd.DataFrame, estimators) -> pd.DataFrame:
+        """One-mutation pairs over isomorphism classes: every member of a scored class carries
+        the class's score and truth, then pairs are found among all members."""
+        from nas_core.analyses.op_bias import mutation_bias
+
+        kit = nb201.kit_ids_from_strings(self.arch_strs(wide["index"]))
+        iso = nb201.space_table().iso_key
+        klass = iso[kit]
+        members = np.flatnonzero(np.isin(iso, klass))
+        pos = pd.Series(np.arange(len(klass)), index=klass)
+        row_of = pos.reindex(iso[members]).to_numpy()
+        truth = self.truth.reindex(wide["index"]).to_numpy()[row_of]
+        frames = []
+        for est in [e for e in estimators if e in wide.columns]:
+            score = wide[est].to_numpy()[row_of]
+            frames.append(mutation_bias(members, score, truth).assign(estimator=est))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def arch_preferences(self, wide: pd.DataFrame) -> pd.DataFrame:
+        from nas_core.analyses.arch_preferences import preferences
+
+        return preferences(wide, self.truth, self.arch_strs(wide["index"]))
+
+    def diagnostics(self, sampler: str = "iso", seed: int = 0) -> dict:
+        from nas_core.engines.supernet_diagnostics import forgetting_values, gradient_similarity
+
+        run = self.os_run(sampler, seed)
+        return {"forgetting": forgetting_values(run, n_archs=self.plan.diag_archs, device=self.device),
+                "gradient_similarity": gradient_similarity(run, n_archs=self.plan.diag_archs, device=self.device)}
+
+    def stability(self, sampler: str = "iso") -> dict:
+        from nas_core.analyses.stability import adjacent_stability, seed_agreement
+
+        per_seed, adjacent, last_tables = [], [], {}
+        for seed in self.plan.supernet_seeds:
+            tidy = self.os_scores(sampler, seed)
+            crit = self.criteria_along_training(tidy, extra={"seed": seed})
+            per_seed.append(crit[(crit["criterion"] == TAU) & crit["k"].isna() & (crit["estimator"] == "os_acc")])
+            tables = {int(e): self.os_table(tidy, e).set_index("index")["os_acc"] for e in sorted(tidy["epoch"].unique())}
+            adjacent.append(adjacent_stability(tables).assign(seed=seed))
+            last_tables[seed] = tables[max(tables)]
+        seeds = pd.concat(per_seed, ignore_index=True).rename(columns={"value": TAU})
+        last = seeds[seeds["epoch"] == seeds["epoch"].max()][TAU]
+        return {"adjacent": pd.concat(adjacent, ignore_index=True), "seeds": seeds,
+                "seed_summary": pd.DataFrame({"mean": [last.mean()], "std": [last.std(ddof=0)], "n": [len(last)]}),
+                "between_seeds": seed_agreement(last_tables)}
+
+    # ---- RQ3 ------------------------------------------------------------------------------------
+
+    def sampler_comparison(self) -> pd.DataFrame:
+        seed = self.plan.supernet_seeds[0]
+        frames = []
+        for sampler in ("iso",) + tuple(self.plan.rq3_samplers):
+            tidy = self.os_scores(sampler, seed)
+            frames.append(self.criteria_along_training(tidy, extra={"variant": sampler}))
+        return pd.concat(frames, ignore_index=True)
+
+    def class_members(self, indices) -> pd.DataFrame:
+        """All benchmark architectures isomorphic to the given ones: index, rep (the given index)."""
+        kit = nb201.kit_ids_from_strings(self.arch_strs(indices))
+        iso = nb201.space_table().iso_key
+        all_kit = nb201.kit_ids_from_strings(self.truth_frame["arch_str"].tolist())
+        rep_of_class = pd.Series(np.asarray(indices), index=iso[kit])
+        mask = np.isin(iso[all_kit], iso[kit])
+        return pd.DataFrame({"index": self.truth_frame["index"].to_numpy()[mask],
+                             "rep": rep_of_class.reindex(iso[all_kit][mask]).to_numpy()})
+
+    def post_deiso(self) -> pd.DataFrame:
+        run = self.os_run("iso", self.plan.supernet_seeds[0])
+        members = self.class_members(self.eval_indices)
+        last = self.checkpoints(run)[-1]
+        tidy = self.os_scores(indices=members["index"].to_numpy(), epochs=[last], run=run)
+        table = self.os_table(tidy).merge(members, on="index")
+        reps = table[table["index"] == table["rep"]][["index", "os_acc"]].rename(columns={"os_acc": "os_acc (representative)"})
+        mean = table.groupby("rep", as_index=False)["os_acc"].mean().rename(columns={"rep": "index", "os_acc": "os_acc (class mean)"})
+        return self.evaluate(reps.merge(mean, on="index"), bootstrap=self.plan.bootstrap)
+
+    def pruning(self) -> pd.DataFrame:
+        from nas_core.engines.supernet_train import finetune_pruned
+
+        seed = self.plan.supernet_seeds[0]
+        run = self.os_run("iso", seed)
+        ckpts = self.checkpoints(run)
+        middle = ckpts[len(ckpts) // 2]
+        base = self.os_table(self.os_scores(indices=self.eval_indices, epochs=[middle], run=run))
+        rows = []
+        for frac in self.plan.prune_fractions:
+            keep = base.nlargest(max(2, int(round(frac * len(base)))), "os_acc")["index"].to_numpy()
+            before = self.tau(base[base["index"].isin(keep)], "os_acc")
+            pruned_run = finetune_pruned(run, middle, keep_indices=keep, arch_strs=self.arch_strs(keep),
+                                         epochs=self.plan.prune_epochs, device=self.device,
+                                         dataset=self.dataset, data_root=self.data_root,
+                                         data_protocol=protocol("data", self.profile))
+            after_tidy = self.os_scores(indices=keep, epochs=[self.checkpoints(pruned_run)[-1]], run=pruned_run)
+            after = self.tau(self.os_table(after_tidy), "os_acc")
+            rows += [{"keep_fraction": frac, "stage": "before", TAU: before, "n_archs": len(keep), "epoch": middle},
+                     {"keep_fraction": frac, "stage": "after", TAU: after, "n_archs": len(keep),
+                      "epoch": middle + self.plan.prune_epochs}]
+        return pd.DataFrame(rows)
+
+    def temporal_ensemble(self) -> pd.DataFrame:
+        from nas_core.engines.supernet_score import average_checkpoints
+
+        run = self.os_run("iso", self.plan.supernet_seeds[0])
+        ckpts = self.checkpoints(run)[-self.plan.ensemble_last:]
+        tidy = self.os_scores(epochs=ckpts, run=run)
+        last = self.os_table(tidy, ckpts[-1])[["index", "os_acc"]].rename(columns={"os_acc": "last checkpoint"})
+        score_avg = (tidy.groupby("index", as_index=False)["os_acc"].mean()
+                     .rename(columns={"os_acc": f"mean of last {len(ckpts)} scores"}))
+        avg_run = average_checkpoints(run, ckpts)
+        w = self.os_table(self.os_scores(epochs=[ckpts[-1]], run=avg_run))[["index", "os_acc"]]
+        w = w.rename(columns={"os_acc": f"mean of last {len(ckpts)} weights"})
+        return self.evaluate(self.join(last, score_avg, w), bootstrap=self.plan.bootstrap)
+
+    def affine_comparison(self) -> pd.DataFrame:
+        seed = self.plan.supernet_seeds[0]
+        frames = [self.criteria_along_training(self.os_scores("iso", seed, affine=a),
+                                               extra={"variant": "BN affine" if a else "no affine (reference)"})
+                  for a in (False, True)]
+        return pd.concat(frames, ignore_index=True)
+
+    # ---- RQ4 ------------------------------------------------------------------------------------
+
+    def zs_on_supernet(self) -> pd.DataFrame:
+        from nas_core.engines.supernet_score import arch_network_factory
+
+        run = self.os_run("iso", self.plan.supernet_seeds[0])
+        idx = self.rq4_indices
+        frames = [self.evaluate(self.zs_table(self.zs_scores(indices=idx), vote=False)).assign(epoch=0)]
+        for epoch in self.checkpoints(run):
+            make, tag = arch_network_factory(run, epoch)
+            tidy = self.zs_scores(indices=idx, make_network=make, network_tag=tag, seeds=[self.zs_protocol().seeds[0]])
+            frames.append(self.evaluate(self.zs_table(tidy, vote=False)).assign(epoch=int(epoch)))
+        return pd.concat(frames, ignore_index=True)
+
+    def zs_input_modes(self) -> pd.DataFrame:
+        frames = [self.evaluate(self.zs_table(self.zs_scores(input_mode=m, indices=self.rq4_indices), vote=False))
+                  .assign(input_mode=m) for m in self.plan.zs_input_modes]
+        return pd.concat(frames, ignore_index=True)
+
+    def zs_batching(self) -> pd.DataFrame:
+        rows = []
+        for bs in self.plan.zs_batch_sizes:
+            tidy = self.zs_scores(indices=self.rq4_indices, batch_size=bs, batches=max(self.plan.zs_batches))
+            for b in self.plan.zs_batches:
+                crit = self.evaluate(self.zs_table(tidy, batches=b, vote=False))
+                d = crit[(crit["criterion"] == TAU) & crit["k"].isna()]
+                rows.append(d[["estimator", "value"]].rename(columns={"value": TAU}).assign(batch_size=bs, batches=b))
+        return pd.concat(rows, ignore_index=True)
+
+    def training_length_and_validation_size(self) -> pd.DataFrame:
+        tidy = self.os_scores("iso", self.plan.supernet_seeds[0])
+        rows = []
+        for epoch in sorted(tidy["epoch"].unique()):
+            d = tidy[tidy["epoch"] == epoch]
+            for b in range(1, int(d["batch"].max()) + 2):
+                rows.append({"epoch": int(epoch), "batches": b, TAU: self.tau(self.os_table(tidy, epoch, b), "os_acc")})
+        return pd.DataFrame(rows)
+
+    # ---- RQ5 ------------------------------------------------------------------------------------
+
+    def final_estimators(self) -> pd.DataFrame:
+        os_w = self.os_table(self.os_scores("iso", self.plan.supernet_seeds[0]))
+        return self.join(os_w, self.zs_table(self.zs_scores()))
+
+    def searches(self) -> pd.DataFrame:
+        from nas_core.analyses.search import run_searches
+
+        wide = self.final_estimators()
+        wide["os_loss"] = -wide["os_loss"]  # searches maximise; the loss is negated explicitly
+        wide["truth"] = self.truth.reindex(wide["index"]).to_numpy()
+        return run_searches(wide, self.arch_strs(wide["index"]), truth_column="truth",
+                            budgets=self.plan.search_budgets, n_seeds=self.plan.search_seeds)
+
+    @staticmethod
+    def search_summary(runs: pd.DataFrame) -> pd.DataFrame:
+        return (runs.groupby(["estimator", "method", "budget"], as_index=False)
+                .agg(true_acc_mean=("true_acc", "mean"), true_acc_std=("true_acc", "std"),
+                     regret_mean=("regret", "mean"), n=("seed", "count")))
+
+    def groundtruth_views(self) -> dict:
+        from nas_core.analyses import groundtruth_views as views
+
+        return views.views_for(self.truth_frame, self.benchmark, self.eval_indices, self.truth_column)
+
+    def collect_evidence(self) -> pd.DataFrame:
+        """The few numbers the guidelines quote, recomputed from the cached results."""
+        from nas_core.analyses.complexity_bias import group_bias
+
+        wide = self.final_estimators()
+        crit = self.evaluate(wide)
+        taus = crit[(crit["criterion"] == TAU) & crit["k"].isna()].set_index("estimator")["value"]
+        zse = taus.drop([c for c in ("os_acc", "os_loss", "params", "flops") if c in taus.index])
+        items = {"os_tau_final": taus.get("os_acc", np.nan), "best_zse_tau": zse.max() if len(zse) else np.nan,
+                 "flops_tau": taus.get("flops", np.nan),
+                 "n_zse_beating_flops": float((zse > taus.get("flops", np.inf)).sum())}
+        seed = self.plan.supernet_seeds[0]
+        iso_tau = items["os_tau_final"]
+        if "deiso" in self.plan.rq3_samplers:
+            deiso = self.os_table(self.os_scores("deiso", seed))
+            items["deiso_gain"] = self.tau(deiso, "os_acc") - iso_tau
+        tidy = self.os_scores("iso", seed)
+        items["batches_gain"] = iso_tau - self.tau(self.os_table(tidy, batches=1), "os_acc")
+        real = self.evaluate(self.zs_table(self.zs_scores(indices=self.rq4_indices), vote=False))
+        noise = self.evaluate(self.zs_table(self.zs_scores(input_mode="noise", indices=self.rq4_indices), vote=False))
+        r = real[(real["criterion"] == TAU) & real["k"].isna()].set_index("estimator")["value"]
+        n = noise[(noise["criterion"] == TAU) & noise["k"].isna()].set_index("estimator")["value"]
+        items["noise_gap"] = float((r - n).drop(["params", "flops"], errors="ignore").abs().mean())
+        os_w = self.os_table(tidy)
+        g = group_bias(pd.Series(os_w["os_acc"].to_numpy(), index=os_w["index"].to_numpy()),
+                       self.truth.reindex(os_w["index"]), self.flops(os_w["index"]))
+        items["complexity_slope"] = float(np.polyfit(g["group"], g["mean_rd"], 1)[0]) if len(g) > 1 else np.nan
+        frame = pd.DataFrame({"item": list(items), "value": [float(v) for v in items.values()]})
+        frame.attrs["best_zse"] = zse.idxmax() if len(zse) else None
+        return frame
+
+    # ---- run_all's compute stage --------------------------------------------------------------
+
+    def jobs(self, only) -> list[tuple[str, callable]]:
+        """The expensive, cached steps each notebook needs, in a stable order (for --shard)."""
+        seed0 = self.plan.supernet_seeds[0]
+        jobs: list[tuple[str, callable]] = [("zero-shot sweep (real images)", lambda: self.zs_scores())]
+        wants = set(only or ["rq1", "rq2", "rq3", "rq4", "rq5"])
+        jobs.append((f"supernet iso seed {seed0}: train + score", lambda: self.os_scores("iso", seed0)))
+        if "rq2" in wants:
+            for s in self.plan.supernet_seeds[1:]:
+                jobs.append((f"supernet iso seed {s}: train + score", lambda s=s: self.os_scores("iso", s)))
+            jobs.append(("variance diagnostics", lambda: self.diagnostics("iso", seed0)))
+        if "rq3" in wants or "rq5" in wants:
+            for sampler in self.plan.rq3_samplers:
+                jobs.append((f"supernet {sampler}: train + score", lambda sm=sampler: self.os_scores(sm, seed0)))
+        if "rq3" in wants:
+            if self.plan.rq3_affine:
+                jobs.append(("supernet BN affine: train + score", lambda: self.os_scores("iso", seed0, affine=True)))
+            jobs += [("post-de-isomorphism scoring", self.post_deiso), ("one-shot pruning", self.pruning),
+                     ("temporal ensemble", self.temporal_ensemble)]
+        if "rq4" in wants or "rq5" in wants:
+            for mode in self.plan.zs_input_modes:
+                jobs.append((f"zero-shot input {mode}", lambda m=mode: self.zs_scores(input_mode=m, indices=self.rq4_indices)))
+        if "rq4" in wants:
+            for bs in self.plan.zs_batch_sizes:
+                jobs.append((f"zero-shot batch size {bs}", lambda b=bs: self.zs_scores(
+                    indices=self.rq4_indices, batch_size=b, batches=max(self.plan.zs_batches))))
+            jobs.append(("zero-shot on trained supernet weights", self.zs_on_supernet))
+        return jobs
+
+    def compute_all(self, shard: tuple[int, int] = (0, 1), only=None) -> None:
+        i, n = shard
+        jobs = self.jobs(only)
+        for j, (name, job) in enumerate(jobs):
+            if j % n != i:
+                continue
+            t0 = time.time()
+            print(f"[compute {j + 1}/{len(jobs)}] {name} ...", flush=True)
+            job()
+            print(f"[compute {j + 1}/{len(jobs)}] {name}: {time.time() - t0:.1f} s", flush=True)

@@ -1,0 +1,102 @@
+# %% [markdown]
+# # RQ1 — How well do one-shot and zero-shot estimators rank architectures?
+#
+# A performance estimator is useful for NAS if it **ranks** architectures like their true
+# accuracy does. This notebook scores the same set of architectures with
+#
+# * the **one-shot estimator** (OSE): a weight-sharing supernet, scored by its held-out
+#   accuracy (*OS acc*) or negated loss (*OS loss*) at every training checkpoint;
+# * the **zero-shot estimators** (ZSEs): gradient, Jacobian and activation proxies of a randomly
+#   initialised network, and the complexity baselines #params and #FLOPs;
+#
+# and compares each ranking with the benchmark's ground truth using every criterion of the
+# study: linear correlation, Kendall's τ, Spearman's ρ, P@topK / P@bottomK, BR@K / WR@K.
+# Every score is "higher is better"; OS loss is negated explicitly.
+
+# %% tags=["parameters"]
+profile = "smoke"      # smoke | quick | paper
+data_root = ""         # "" = $NAS_CORE_DATA, or the built-in mini benchmark when unset
+device = "auto"        # auto | cpu | cuda
+truth_column = ""      # "" = the benchmark's default (NB201: cifar10_test_acc_200ep)
+
+# %%
+from IPython.display import Markdown, display
+
+from nas_core.analyses import narrative, plots
+from nas_core.engines.study import Study
+
+study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column)
+report = study.report("rq1")
+display(Markdown(study.banner()))
+
+# %% [markdown]
+# ## 1. Zero-shot estimators and complexity baselines
+# Each proxy is computed on a randomly initialised network (PyTorch default init, BN in train
+# mode) on fixed held-out batches, averaged over the init seeds of the profile. Intervals are
+# bootstrap 95 % intervals over architectures.
+
+# %%
+zs = study.zs_table(study.zs_scores())
+zs_criteria = study.evaluate(zs, bootstrap=study.plan.bootstrap)
+report.table("zse_criteria", zs_criteria, "All criteria for every zero-shot estimator and baseline")
+fig = plots.criteria_bars(zs_criteria, ["kendall_tau_b", "spearman", "pearson"],
+                          title="Zero-shot estimators vs ground truth")
+report.figure("zse_correlations", fig, "Kendall's tau, Spearman and Pearson of each ZSE (95 % bootstrap CI)")
+display(Markdown(narrative.ranking_summary(zs_criteria, "zero-shot estimators")))
+
+# %% [markdown]
+# ## 2. The one-shot estimator along supernet training
+# The supernet (iso sampling, the profile's seed 0) is scored at every checkpoint on the
+# held-out split with BN in train mode. Early checkpoints show how fast the ranking forms.
+
+# %%
+os_tidy = study.os_scores(sampler="iso", seed=study.plan.supernet_seeds[0])
+os_criteria = study.criteria_along_training(os_tidy)
+report.table("ose_criteria_along_training", os_criteria, "All criteria of OS acc / OS loss at every checkpoint")
+fig = plots.criteria_along_training(os_criteria, ["kendall_tau_b", "spearman", "pearson", "p_at_top"])
+report.figure("ose_along_training", fig, "One-shot criteria along supernet training")
+display(Markdown(narrative.training_summary(os_criteria)))
+
+# %% [markdown]
+# ## 3. One-shot and zero-shot side by side
+# The headline comparison: the final supernet checkpoint against every ZSE, on the same
+# architectures and the same ground truth.
+
+# %%
+final = study.os_table(os_tidy)
+combined = study.evaluate(study.join(final, zs), bootstrap=study.plan.bootstrap)
+report.table("all_estimators_criteria", combined, "All estimators (final OS checkpoint and ZSEs)")
+fig = plots.criteria_bars(combined, ["kendall_tau_b"], title="Kendall's tau, all estimators")
+report.figure("all_estimators_tau", fig, "Kendall's tau of every estimator with 95 % bootstrap CI")
+fig = plots.scatter_grid(study.join(final, zs), study.truth, ["os_acc", "synflow", "jacob_cov", "flops"])
+report.figure("score_vs_truth", fig, "Estimator score against ground truth (ranks)")
+
+# %% [markdown]
+# ## 4. Good versus bad architectures
+# Search needs the top of the ranking right; pruning the space needs the bottom right.
+# P@topK is the share of the truly best K % among the predicted best K %; P@bottomK likewise.
+
+# %%
+fig = plots.top_vs_bottom(combined)
+report.figure("p_top_vs_bottom", fig, "P@topK and P@bottomK of every estimator")
+display(Markdown(narrative.top_bottom_summary(combined)))
+
+# %% [markdown]
+# ## 5. How many validation batches? Accuracy levels and ties
+# OS acc on few batches takes few distinct values ("accuracy levels"): many architectures tie,
+# and ties carry no ranking information. We vary the number of held-out batches at an early,
+# a middle and the last checkpoint, and measure τ inside each accuracy level.
+
+# %%
+batches_effect = study.batches_effect(os_tidy)
+report.table("validation_batches", batches_effect, "Criteria vs number of validation batches, and accuracy levels")
+fig = plots.batches_effect(batches_effect)
+report.figure("validation_batches", fig, "Kendall's tau and accuracy levels vs number of validation batches")
+display(Markdown(narrative.batches_summary(batches_effect)))
+
+# %% [markdown]
+# ## Conclusions (computed from the numbers above)
+
+# %%
+display(Markdown(narrative.rq1_conclusions(zs_criteria, os_criteria, combined, batches_effect)))
+report.done()

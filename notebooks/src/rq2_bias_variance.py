@@ -1,0 +1,97 @@
+# %% [markdown]
+# # RQ2 — Which biases and variances do the estimators have, and why?
+#
+# An estimator can rank badly in two ways: **bias** (it systematically prefers some kinds of
+# architectures) and **variance** (its ranking changes with the supernet's seed, the
+# checkpoint, or which architecture happened to be trained last). We look at four levels:
+#
+# 1. **complexity** — per FLOPs quintile, the mean ranking difference RD = true rank − estimated
+#    rank (RD > 0: the group is over-estimated) and Kendall's τ inside the group;
+# 2. **operations** — for every pair of architectures one mutation apart, how often the
+#    mutation raises the estimate vs how often it raises the ground truth;
+# 3. **architectures** — what the zero-shot proxies correlate with (size, skips, depth);
+# 4. **variance** — forgetting, gradient conflicts between architectures, ranking stability
+#    between checkpoints and across supernet seeds.
+
+# %% tags=["parameters"]
+profile = "smoke"
+data_root = ""
+device = "auto"
+truth_column = ""
+
+# %%
+from IPython.display import Markdown, display
+
+from nas_core.analyses import narrative, plots
+from nas_core.engines.study import Study
+
+study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column)
+report = study.report("rq2")
+display(Markdown(study.banner()))
+os_tidy = study.os_scores(sampler="iso", seed=study.plan.supernet_seeds[0])
+zs = study.zs_table(study.zs_scores())
+
+# %% [markdown]
+# ## 1. Complexity-level bias: FLOPs groups
+
+# %%
+rd_training = study.complexity_bias_along_training(os_tidy)
+report.table("flops_groups_along_training", rd_training, "OS acc: ranking difference and tau per FLOPs group, per checkpoint")
+fig = plots.flops_groups_along_training(rd_training)
+report.figure("flops_groups_along_training", fig, "Mean ranking difference per FLOPs group along supernet training")
+rd_final = study.complexity_bias(study.join(study.os_table(os_tidy), zs))
+report.table("flops_groups", rd_final, "Ranking difference and tau per FLOPs group, every estimator")
+fig = plots.flops_groups(rd_final)
+report.figure("flops_groups", fig, "Mean ranking difference per FLOPs group (positive = over-estimated)")
+display(Markdown(narrative.complexity_summary(rd_final)))
+
+# %% [markdown]
+# ## 2. Operation-level bias: one-mutation pairs
+# Pairs are formed over isomorphism classes (two classes are neighbours when a member of one
+# is one edge-op change from a member of the other), so every scored class contributes.
+
+# %%
+op_bias = study.op_bias(study.join(study.os_table(os_tidy), zs), ["os_acc", "synflow", "jacob_cov", "params"])
+report.table("op_bias", op_bias, "Share of mutation pairs where the estimate / the truth goes up, per from-op -> to-op")
+fig = plots.op_bias_heatmaps(op_bias)
+report.figure("op_bias", fig, "Bias = P(estimate up) - P(truth up) per mutation")
+display(Markdown(narrative.op_bias_summary(op_bias)))
+
+# %% [markdown]
+# ## 3. What the zero-shot proxies favour
+
+# %%
+prefs = study.arch_preferences(zs)
+report.table("zse_preferences", prefs, "Spearman correlation of each ZSE (and the truth) with architecture features")
+fig = plots.preferences_heatmap(prefs)
+report.figure("zse_preferences", fig, "What each zero-shot estimator correlates with")
+display(Markdown(narrative.preferences_summary(prefs)))
+
+# %% [markdown]
+# ## 4. Variance of the one-shot estimator
+# **Forgetting value**: an architecture's held-out accuracy right after its own training step,
+# subtracted from its accuracy after the other architectures' steps (negative = they made it forget).
+# **Gradient similarity**: cosine similarity of different architectures' gradients on the
+# weights they share, per layer — negative values mean they pull shared weights apart.
+
+# %%
+diag = study.diagnostics(sampler="iso", seed=study.plan.supernet_seeds[0])
+report.table("forgetting", diag["forgetting"], "Forgetting value per checkpoint")
+report.table("gradient_similarity", diag["gradient_similarity"], "Cosine similarity of gradients per layer and checkpoint")
+fig = plots.diagnostics(diag)
+report.figure("variance_diagnostics", fig, "Forgetting value and gradient cosine similarity along training")
+
+# %%
+stability = study.stability(sampler="iso")
+report.table("ranking_stability", stability["adjacent"], "Kendall's tau between adjacent checkpoints")
+report.table("seed_spread", stability["seeds"], "Criteria per supernet seed, mean and spread")
+fig = plots.stability(stability)
+report.figure("ranking_stability", fig, "Ranking stability between checkpoints and across supernet seeds")
+display(Markdown(narrative.variance_summary(diag, stability)))
+
+# %% [markdown]
+# ## Conclusions (computed from the numbers above)
+
+# %%
+display(Markdown(narrative.rq2_conclusions(rd_final, op_bias, prefs, diag, stability)))
+report.done()
