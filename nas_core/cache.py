@@ -87,11 +87,13 @@ class ResultStore:
     def parts(self) -> list[Path]:
         return sorted(self.path.glob("part-*.parquet"))
 
-    def append(self, frame: pd.DataFrame) -> Path:
+    def append(self, frame: pd.DataFrame, tag: str = "") -> Path:
+        """`tag` keeps concurrent writers (shards) from picking the same part name."""
+        prefix = f"part-{tag}-" if tag else "part-"
         n = len(self.parts())
-        while (self.path / f"part-{n:06d}.parquet").exists():
+        while (self.path / f"{prefix}{n:06d}.parquet").exists():
             n += 1
-        target = self.path / f"part-{n:06d}.parquet"
+        target = self.path / f"{prefix}{n:06d}.parquet"
         atomic_write_frame(target, frame)
         return target
 

@@ -289,7 +289,7 @@ def groundtruth_views(views: dict):
         return _empty("no ground-truth views for this benchmark")
     fig, axes = plt.subplots(1, len(mats), figsize=(4.5 * len(mats), 3.8), squeeze=False)
     for ax, (name, mat) in zip(axes[0], mats):
-        m = mat.set_index(mat.columns[0]) if not np.issubdtype(mat.iloc[:, 0].dtype, np.number) else mat
+        m = mat.set_index(mat.columns[0]) if not pd.api.types.is_numeric_dtype(mat.iloc[:, 0]) else mat
         sns.heatmap(m.astype(float), annot=True, fmt=".3f", cmap="viridis", vmin=0, vmax=1, ax=ax)
         ax.set_title(name.replace("_", " "))
         ax.set_xlabel("")

@@ -47,7 +47,7 @@ def _benchmark(name, root):
     benchmark = name or ("nb201" if root else "mini")
     if benchmark not in ("nb201", "mini"):
         raise BadParameter(f"unknown benchmark {benchmark!r}", fix="use nb201 or mini")
-    return benchmark, {"nb201": "cifar10", "mini": "fmnist"}[benchmark]
+    return benchmark, {"nb201": "cifar10", "mini": "fmnist16"}[benchmark]
 
 
 def run_train(args) -> int:

@@ -34,7 +34,7 @@ def run(args) -> int:
 
     root = data_root(args.data_root)
     benchmark = args.benchmark or ("nb201" if root else "mini")
-    dataset = {"nb201": "cifar10", "mini": "fmnist"}.get(benchmark)
+    dataset = {"nb201": "cifar10", "mini": "fmnist16"}.get(benchmark)
     if dataset is None:
         raise BadParameter(f"unknown benchmark {benchmark!r}", fix="use nb201 or mini")
     try:

@@ -33,7 +33,9 @@ NORMALISATION = {
     "cifar100": ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)),
     "imagenet16": ((0.4811, 0.4575, 0.4078), (0.2471, 0.2404, 0.2453)),
     "fmnist": ((0.2860,), (0.3530,)),
+    "fmnist16": ((0.2860,), (0.3530,)),  # Fashion-MNIST at 16x16: the mini benchmark's images
 }
+MINI_RESOLUTION = 16
 DATASETS = tuple(NORMALISATION)
 
 
@@ -63,8 +65,10 @@ def load_images(dataset: str, split: str = "train", data_root=None) -> ImageSet:
         raise BadParameter(f"unknown image dataset {dataset!r}", fix=f"use one of: {', '.join(DATASETS)}")
     if split not in ("train", "test"):
         raise BadParameter(f"unknown split {split!r}", fix="use 'train' or 'test'")
-    if dataset == "fmnist":
+    if dataset in ("fmnist", "fmnist16"):
         images, labels = _fashion_mnist(split, data_root)
+        if dataset == "fmnist16":
+            images = _downsample(images, MINI_RESOLUTION)
         return ImageSet(dataset, images, labels, 10)
     root = resolve_root(data_root, required=True)
     reader = {"cifar10": _cifar10, "cifar100": _cifar100, "imagenet16": _imagenet16}[dataset]
@@ -266,6 +270,15 @@ def _fashion_mnist(split: str, data_root):
     lab_path = _idx_file(folder, f"{prefix}-labels-idx1-ubyte")
     x, y = _cached_decode(img_path, f"fmnist-{split}", lambda: (_read_idx(img_path)[:, None], _read_idx(lab_path)))
     return _to_tensors(x, y)
+
+
+def _downsample(images: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 (N,1,28,28) -> uint8 (N,1,size,size), antialiased bilinear; chunked to bound memory."""
+    import torch.nn.functional as F
+
+    out = [F.interpolate(chunk.float(), size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+           .round_().clamp_(0, 255).to(torch.uint8) for chunk in images.split(10000)]
+    return torch.cat(out)
 
 
 def _idx_file(folder: Path, stem: str) -> Path:

@@ -30,7 +30,7 @@ class Study:
         self.device = resolve_device(device)
         self.data_root = resolve_root(data_root)
         self.benchmark = "nb201" if self.data_root is not None else "mini"
-        self.dataset = "cifar10" if self.benchmark == "nb201" else "fmnist"
+        self.dataset = "cifar10" if self.benchmark == "nb201" else "fmnist16"
         self.plan = protocol("study", profile)
         self.truth_frame = load_ground_truth(self.benchmark, self.data_root)
         self.truth_column = truth_column or default_metric_column(self.benchmark)

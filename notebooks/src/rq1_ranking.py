@@ -14,10 +14,14 @@
 # Every score is "higher is better"; OS loss is negated explicitly.
 
 # %% tags=["parameters"]
-profile = "smoke"      # smoke | quick | paper
-data_root = ""         # "" = $NAS_CORE_DATA, or the built-in mini benchmark when unset
-device = "auto"        # auto | cpu | cuda
-truth_column = ""      # "" = the benchmark's default (NB201: cifar10_test_acc_200ep)
+# profile: smoke | quick | paper (sizes of every protocol)
+profile = "smoke"
+# data_root: empty = $NAS_CORE_DATA, or the built-in mini benchmark when that is unset too
+data_root = ""
+# device: auto | cpu | cuda
+device = "auto"
+# truth_column: empty = the benchmark default (NB201 cifar10_test_acc_200ep, mini fmnist_test_acc_mean)
+truth_column = ""
 
 # %%
 from IPython.display import Markdown, display

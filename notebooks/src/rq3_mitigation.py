@@ -14,9 +14,13 @@
 # * **BN affine** parameters in the cells on or off.
 
 # %% tags=["parameters"]
+# profile: smoke | quick | paper (sizes of every protocol)
 profile = "smoke"
+# data_root: empty = $NAS_CORE_DATA, or the built-in mini benchmark when that is unset too
 data_root = ""
+# device: auto | cpu | cuda
 device = "auto"
+# truth_column: empty = the benchmark default (NB201 cifar10_test_acc_200ep, mini fmnist_test_acc_mean)
 truth_column = ""
 
 # %%
