@@ -8,8 +8,8 @@ source scripts/bootstrap.sh
 ensure_fashion_mnist || true
 export MPLBACKEND=Agg PYTHONHASHSEED=0
 echo "[tests] data root: ${NAS_CORE_DATA:-<none: mini benchmark; real-data tests skip>}"
-"$PY" -m pytest tests "$@"
-if ls notebooks/*.ipynb >/dev/null 2>&1; then
-  echo "[tests] nbval: executing every notebook with the smoke profile"
-  "$PY" -m pytest --nbval-lax -p no:cacheprovider notebooks/*.ipynb
-fi
+"$PY" -m pytest tests -m "not outputs" "$@"
+echo "[tests] nbval: executing every notebook with the smoke profile (writes outputs/smoke)"
+"$PY" -m pytest --nbval-lax -p no:cacheprovider notebooks/*.ipynb
+echo "[tests] key numbers of the files the notebooks just wrote"
+"$PY" -m pytest tests -m outputs "$@"

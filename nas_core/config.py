@@ -53,8 +53,10 @@ def cache_dir() -> Path:
     return path
 
 
-def outputs_dir(profile: str) -> Path:
-    return REPO_ROOT / "outputs" / profile
+def outputs_dir(profile: str, benchmark: str = "nb201") -> Path:
+    """outputs/<profile> for NAS-Bench-201 results, outputs/<profile>-mini for the mini
+    benchmark's, so a run without data never overwrites the study's committed outputs."""
+    return REPO_ROOT / "outputs" / (profile if benchmark == "nb201" else f"{profile}-{benchmark}")
 
 
 def resolve_device(name: str = "auto") -> str:

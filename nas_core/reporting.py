@@ -62,7 +62,7 @@ def markdown_table(frame: pd.DataFrame, digits: int = 4) -> str:
 class Report:
     def __init__(self, profile: str, rq: str, config: dict | None = None, out_root: Path | None = None):
         self.profile, self.rq = profile, rq
-        self.root = Path(out_root) if out_root else outputs_dir(profile)
+        self.root = Path(out_root) if out_root else outputs_dir(profile, (config or {}).get("benchmark", "nb201"))
         self.config = {**(config or {}), "rq": rq, "versions": versions(), "git_commit": git_commit()}
         self.started = time.time()
         self.artefacts: list[Path] = []
@@ -109,8 +109,8 @@ class Report:
         return self.artefacts
 
 
-def write_index(profile: str, out_root: Path | None = None) -> Path:
-    root = Path(out_root) if out_root else outputs_dir(profile)
+def write_index(profile: str, out_root: Path | None = None, benchmark: str = "nb201") -> Path:
+    root = Path(out_root) if out_root else outputs_dir(profile, benchmark)
     manifest_path = root / "run_manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     lines = [f"# Outputs of the `{profile}` profile", ""]
@@ -125,7 +125,6 @@ def write_index(profile: str, out_root: Path | None = None) -> Path:
     for rq, title in RQ_TITLES.items():
         tables = sorted((root / "tables").glob(f"{rq}_*.csv"))
         figures = sorted((root / "figures").glob(f"{rq}_*.png"))
-        book = root / "notebooks" / f"{rq}"
         books = sorted((root / "notebooks").glob(f"{rq}_*.ipynb"))
         if not (tables or figures or books):
             continue

@@ -28,9 +28,11 @@ def correlation_matrix(frame: pd.DataFrame, columns: dict, method: str = "kendal
 
 
 def views_for(truth_frame: pd.DataFrame, benchmark: str, indices, truth_column: str) -> dict:
-    sub = truth_frame[truth_frame["index"].isin(indices)]
+    """NB201 views use the whole space (they describe the benchmark, and cost milliseconds);
+    the mini benchmark's use its own architectures."""
     views = {}
     if benchmark == "nb201":
+        sub = truth_frame
         views["cross_dataset_kendall_matrix"] = correlation_matrix(sub, NB201_TEST, "kendall")
         views["cross_dataset_spearman_matrix"] = correlation_matrix(sub, NB201_TEST, "spearman")
         if "cifar10valid_valid_acc_12ep" in sub.columns:
@@ -39,6 +41,7 @@ def views_for(truth_frame: pd.DataFrame, benchmark: str, indices, truth_column: 
                 "estimator": "cifar10valid_valid_acc_12ep", "ground_truth": truth_column, "n": len(sub),
                 "kendall_tau_b": stats.kendalltau(x, y).statistic, "spearman": stats.spearmanr(x, y).statistic}])
     else:
+        sub = truth_frame[truth_frame["index"].isin(indices)]
         seeds = {c: c for c in sub.columns if c.startswith("fmnist_test_acc_seed")}
         if len(seeds) >= 2:
             views["training_seed_kendall_matrix"] = correlation_matrix(sub, seeds, "kendall")

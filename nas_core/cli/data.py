@@ -168,7 +168,12 @@ def _check_mini(root) -> str:
         from nas_core.data.minibench_table import load_mini_table
     except ImportError:
         return "not available in this installation"
-    frame = load_mini_table()
+    from nas_core.errors import DataNotFound
+
+    try:
+        frame = load_mini_table()
+    except DataNotFound as exc:
+        return f"missing: {exc.what}; {exc.fix}"
     return f"built in, {len(frame)} architectures"
 
 

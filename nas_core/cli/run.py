@@ -69,7 +69,7 @@ def run_all(args) -> int:
     if shard != (0, 1):
         print(f"[run] shard {shard[0]}/{shard[1]} computed; run once more without --shard to assemble outputs")
         return 0
-    out = outputs_dir(profile)
+    out = outputs_dir(profile, study.benchmark)
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     failures = []
     for book in books:
@@ -84,7 +84,7 @@ def run_all(args) -> int:
     write_manifest(out, profile, device, study, timings, time.time() - started, books)
     from nas_core.reporting import write_index
 
-    index = write_index(profile)
+    index = write_index(profile, benchmark=study.benchmark)
     print(f"\n[run] done in {time.time() - started:.0f} s; index: {index}")
     for name, secs in timings.items():
         print(f"        {name:<28s} {secs:8.1f} s")

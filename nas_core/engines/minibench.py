@@ -1,8 +1,8 @@
 """Build the mini benchmark: train NB201 architectures on Fashion-MNIST (16x16) from scratch.
 
 `build` trains every (architecture, seed) pair of the protocol that is not yet in the cache
-(one parquet part per pair, so an interrupted build resumes where it stopped; `shard="i/n"`
-lets several processes share the work), then assembles the table and its provenance record.
+(one parquet part per pair, so an interrupted build resumes where it stopped, and processes
+started with different `shard="i/n"` -- or none -- never train a pair twice), then assembles the table and its provenance record.
 Training is deterministic on CPU for a given (architecture, seed): seeded initial weights,
 a seeded generator for the batch order and the flips.
 """
@@ -121,8 +121,11 @@ def build(proto: MiniBenchProtocol = MINI_BENCH, data_root=None, device: str = "
         todo = todo[:limit]
     ops_all = nb201.space_table().ops
     for kit, seed in tqdm(todo, desc=f"mini benchmark {i}/{n}", unit="run", disable=not progress):
+        tag = f"{kit}-{seed}"  # one part per pair: other processes see it's done
+        if any(store.path.glob(f"part-{tag}-*.parquet")):
+            continue
         row = train_one(tuple(ops_all[kit]), seed, proto, data_root, device)
-        store.append(pd.DataFrame([{"index": kit, "seed": seed, **row, "device": device}]), tag=f"s{i}of{n}")
+        store.append(pd.DataFrame([{"index": kit, "seed": seed, **row, "device": device}]), tag=tag)
     return store.read()
 
 

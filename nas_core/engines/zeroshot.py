@@ -13,6 +13,7 @@ own reduction time.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from typing import Callable
@@ -28,7 +29,7 @@ from nas_core.errors import BadParameter
 from nas_core.nets.network import init_seeded
 from nas_core.proxies.passes import main_pass, synflow_pass
 from nas_core.space import nb201
-from nas_core.space.complexity import Macro, params_flops
+from nas_core.space.complexity import Macro, dataset_macro, params_flops
 
 INPUT_MODES = ("real", "noise", "ones")
 COLUMNS = ["index", "arch_str", "seed", "batch", "proxy", "value", "seconds", "reason"]
@@ -103,6 +104,17 @@ def score_network(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, names:
     return out
 
 
+def benchmark_macro(dataset: str) -> Macro:
+    """The network the benchmark's ground truth was trained with."""
+    if dataset == "fmnist16":
+        from nas_core.protocols.minibench import MINI_BENCH
+
+        return Macro(C=MINI_BENCH.C, N=MINI_BENCH.N, resolution=16, num_classes=10, in_channels=1)
+    if dataset == "fmnist":
+        return Macro(resolution=28, num_classes=10, in_channels=1)
+    return dataset_macro(dataset)
+
+
 def _sync(x: torch.Tensor) -> None:
     if x.is_cuda:
         torch.cuda.synchronize(x.device)
@@ -113,8 +125,12 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
                   dataset: str = "cifar10", data_root=None, C: int = 16, N: int = 5,
                   make_network: Callable | None = None, network_tag: str = "random-init",
                   split_seed: int = 0, chunk: int = 25, progress: bool = True,
-                  stop_after: int | None = None) -> pd.DataFrame:
+                  stop_after: int | None = None, baseline_macro: Macro | None = None) -> pd.DataFrame:
     """Tidy scores for every (arch, seed, batch, proxy), computed once and cached.
+
+    The complexity baselines (params, flops) describe the architecture as its ground truth
+    trained it -- `baseline_macro`, by default the benchmark's own network for `dataset`
+    (NB201: C16/N5) -- not the possibly smaller network the proxies run on.
 
     `make_network(ops, seed) -> nn.Module` replaces the random init; `network_tag` names it in
     the cache key. `stop_after` (testing) interrupts after that many new architectures.
@@ -129,6 +145,8 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
               "seeds": [int(s) for s in seeds], "batches": int(batches), "batch_size": int(batch_size),
               "input_mode": input_mode, "C": C, "N": N, "network": network_tag, "split_seed": split_seed,
               "torch": torch.__version__.split("+")[0]}
+    baseline_macro = baseline_macro or benchmark_macro(dataset)
+    config["baseline_macro"] = dataclasses.asdict(baseline_macro)
     store = ResultStore("zeroshot", config)
     done = {k[0] for k in store.done_keys(["index"])}
     todo = [(i, s) for i, s in zip(indices, arch_strs) if i not in done]
@@ -136,12 +154,11 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
         data = input_batches(dataset, data_root, batches, batch_size, input_mode, split_seed, device)
         channels, res = data[0][0].shape[1], data[0][0].shape[-1]
         classes = 10 if dataset in ("cifar10", "fmnist", "fmnist16") else (100 if dataset == "cifar100" else 120)
-        macro = Macro(C=C, N=N, resolution=res, num_classes=classes, in_channels=channels)
         bar = _progress(len(todo), progress, f"zero-shot ({input_mode}, {network_tag})")
         rows, new = [], 0
         for index, arch in todo:
             ops = nb201.parse(arch)
-            p_m, f_m = params_flops(np.array([ops]), macro)
+            p_m, f_m = params_flops(np.array([ops]), baseline_macro)
             ctx = {"params_M": float(p_m[0]), "flops_M": float(f_m[0])}
             for seed in seeds:
                 net = (make_network(ops, seed) if make_network else
