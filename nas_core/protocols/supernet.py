@@ -27,7 +27,7 @@ class SupernetProtocol:
 PROFILES = {
     "smoke": SupernetProtocol(C=4, N=1, epochs=3, save_every=1, batch_size=128, score_batches=2,
                               score_batch_size=64, plateau_patience=2),
-    "quick": SupernetProtocol(C=8, N=1, epochs=20, save_every=4, batch_size=128, score_batches=4,
+    "quick": SupernetProtocol(C=8, N=1, epochs=20, save_every=5, batch_size=128, score_batches=2,
                               score_batch_size=128, plateau_patience=5),
     "paper": SupernetProtocol(),
 }
