@@ -243,3 +243,18 @@ def test_cli_params_tau_matches_scipy_on_real_benchmark(tmp_path, nb201_truth, d
     ref = stats.kendalltau(space["params_M_cifar10"], nb201_truth["cifar10_test_acc_200ep"]).statistic
     assert got == pytest.approx(ref, abs=1e-12)
     assert 0.5 < ref < 0.7  # #params is a strong baseline on NB201 CIFAR-10
+
+
+def test_per_batch_supernet_scores_are_averaged_and_checkpoints_never_mixed(tmp_path):
+    from nas_core.cli.evaluate import read_scores
+
+    rows = pd.DataFrame({"index": [3, 3, 1, 1], "arch_str": "x", "epoch": 5, "batch": [0, 1, 0, 1],
+                         "os_acc": [50.0, 60.0, 10.0, np.nan], "os_loss": [1.0, 2.0, 3.0, 5.0]})
+    path = tmp_path / "os.csv"
+    rows.to_csv(path, index=False)
+    wide = read_scores(path).set_index("index")
+    assert wide.loc[3, "os_acc"] == 55.0 and wide.loc[1, "os_loss"] == 4.0
+    assert np.isnan(wide.loc[1, "os_acc"])  # an invalid batch is not averaged away
+    rows.assign(epoch=[5, 10, 5, 10]).to_csv(path, index=False)
+    with pytest.raises(BadData, match="several values"):
+        read_scores(path)

@@ -66,7 +66,27 @@ def read_scores(path) -> pd.DataFrame:
     if "index" not in frame.columns:
         raise BadData(f"scores file {path} has no 'index' column", where=str(path),
                       fix="wide: index + one column per estimator; long: index, proxy, value[, seed, batch]")
+    if frame["index"].duplicated().any() and set(AVERAGED) & set(frame.columns):
+        return measurements_to_wide(frame)
     return frame
+
+
+def measurements_to_wide(frame: pd.DataFrame) -> pd.DataFrame:
+    """Wide rows per measurement (e.g. `supernet score`: index, arch_str, epoch, batch, os_acc,
+    os_loss): average every estimator column over seed and batch. Other key columns (epoch)
+    must be constant, for the same reason as in `long_to_wide`."""
+    keys = [c for c in ("epoch", "checkpoint") if c in frame.columns]
+    varying = [c for c in keys if frame[c].nunique(dropna=False) > 1]
+    if varying:
+        raise BadData(f"scores have several values of {varying}; averaging would mix checkpoints",
+                      fix="filter the file to one checkpoint first (e.g. `supernet score --epoch E`)")
+    estimators = [c for c in frame.columns if c not in ("index",) + AVERAGED + DESCRIPTIVE + tuple(keys)]
+    values = frame[estimators].apply(pd.to_numeric, errors="coerce")
+    bad = ~np.isfinite(values.to_numpy(float))
+    grouped = values.assign(index=frame["index"].to_numpy()).groupby("index", sort=True)
+    mean = grouped.mean()
+    invalid = pd.DataFrame(bad, columns=estimators).assign(index=frame["index"].to_numpy()).groupby("index").any()
+    return mean.mask(invalid).reset_index()  # an invalid measurement is never averaged away
 
 
 def long_to_wide(frame: pd.DataFrame) -> pd.DataFrame:
