@@ -11,6 +11,8 @@ def register(subparsers) -> None:
     b.add_argument("--device", default="auto", help="auto | cpu | cuda")
     b.add_argument("--shard", default=None, help="i/n: train every n-th pair starting at i (run n processes)")
     b.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 per process when sharding)")
+    b.add_argument("--from-end", action="store_true", help="train the missing pairs in reverse order (a helper "
+                   "process for a build that is already running)")
     b.add_argument("--limit", type=int, default=None, help="train at most this many pairs now, then stop")
     b.add_argument("--data-root", default=None, help="where to look for fashion-mnist/ besides the system copy")
     b.add_argument("--out", default=None, help="folder for mini_bench.csv + provenance (default: the package's)")
@@ -30,7 +32,8 @@ def build(args) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    runs = run_build(MINI_BENCH, args.data_root, resolve_device(args.device), args.shard, args.limit)
+    runs = run_build(MINI_BENCH, args.data_root, resolve_device(args.device), args.shard, args.limit,
+                     from_end=args.from_end)
     total = len(mini_archs(MINI_BENCH)) * len(MINI_BENCH.seeds)
     print(f"{len(runs)} of {total} trainings done")
     if len(runs.drop_duplicates(["index", "seed"])) == total:

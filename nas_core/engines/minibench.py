@@ -108,7 +108,7 @@ def parse_shard(shard: str | None) -> tuple[int, int]:
 
 
 def build(proto: MiniBenchProtocol = MINI_BENCH, data_root=None, device: str = "cpu", shard: str | None = None,
-          limit: int | None = None, progress: bool = True) -> pd.DataFrame:
+          limit: int | None = None, progress: bool = True, from_end: bool = False) -> pd.DataFrame:
     """Train the missing (arch, seed) pairs of this shard; returns every trained row so far."""
     from tqdm.auto import tqdm
 
@@ -117,6 +117,8 @@ def build(proto: MiniBenchProtocol = MINI_BENCH, data_root=None, device: str = "
     done = store.done_keys(["index", "seed"])
     pairs = [(int(k), int(s)) for k in mini_archs(proto) for s in proto.seeds]
     todo = [p for j, p in enumerate(pairs) if j % n == i and p not in done]
+    if from_end:  # a second process started late meets the first one in the middle
+        todo = todo[::-1]
     if limit is not None:
         todo = todo[:limit]
     ops_all = nb201.space_table().ops
