@@ -115,3 +115,16 @@ def test_cli_zero_shot_then_evaluate(tmp_path, data_root):
                  "--out", str(crit)]) == 0
     table = pd.read_csv(crit)
     assert set(table["estimator"]) == {"synflow", "snip", "params"}
+
+
+@needs_fmnist
+def test_complexity_baselines_describe_the_benchmarks_network_not_the_proxy_network():
+    from nas_core.space.complexity import Macro, params_flops
+
+    frame = sweep(proxies=["params", "flops"], dataset="fmnist16")
+    got = frame[frame["batch"] == 0].pivot(index="index", columns="proxy", values="value").sort_index()
+    ops = nb201.ops_from_strings(ARCHS)
+    # the mini benchmark's network (C8/N1, 16x16, 1 channel), although the proxies ran on C4/N1
+    p_m, f_m = params_flops(ops, Macro(C=8, N=1, resolution=16, num_classes=10, in_channels=1))
+    assert np.allclose(got["params"], p_m) and np.allclose(got["flops"], f_m)
+    assert zeroshot.benchmark_macro("cifar10") == Macro(C=16, N=5, resolution=32, num_classes=10)
