@@ -119,7 +119,17 @@ def write_index(profile: str, out_root: Path | None = None, benchmark: str = "nb
                   f"`{manifest.get('ground_truth')}`", f"- **device**: {manifest.get('device')}; machine: "
                   f"{manifest.get('machine')}", f"- **versions**: {manifest.get('versions')}",
                   f"- **git commit**: {manifest.get('git_commit')}; finished {manifest.get('finished')}",
-                  f"- **wall time**: {manifest.get('wall_time_s')} s — per stage: {manifest.get('timings_s')}", ""]
+                  f"- **wall time** of the last invocation: {manifest.get('wall_time_s')} s — latest figure per stage: "
+                  f"{manifest.get('timings_s')}", ""]
+        history = manifest.get("history", [])
+        if history:
+            lines += ["| finished | commit | notebooks | wall time (s) | per stage (s) |", "|---|---|---|---|---|"]
+            for run in history:
+                books = ", ".join(b.split("_")[0] for b in run.get("notebooks", []))
+                note = f" ({run['note']})" if run.get("note") else ""
+                lines.append(f"| {run.get('finished')} | {run.get('git_commit')} | {books} | {run.get('wall_time_s')}{note} "
+                             f"| {run.get('timings_s')} |")
+            lines.append("")
         if manifest.get("benchmark") == "mini":
             lines += ["> These results use the kit's built-in **mini benchmark** (Fashion-MNIST), not NAS-Bench-201.", ""]
     for rq, title in RQ_TITLES.items():

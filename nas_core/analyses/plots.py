@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg") if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline") else None
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
@@ -123,6 +124,8 @@ def batches_effect(frame: pd.DataFrame):
     axes[0].set_ylabel("Kendall's τ-b of OS acc")
     sns.lineplot(data=frame, x="batches", y="accuracy_levels", hue="checkpoint", marker="o", ax=axes[1])
     axes[1].set_xlabel("validation batches averaged")
+    for ax in axes:  # batch counts are integers
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     axes[1].set_ylabel("distinct OS acc values (levels)")
     fig.tight_layout()
     return fig
@@ -139,8 +142,8 @@ def flops_groups_along_training(frame: pd.DataFrame):
     sns.lineplot(data=frame, x="epoch", y="tau", hue="group", marker="o", palette="viridis", ax=axes[1])
     axes[1].set_xlabel("supernet epoch")
     axes[1].set_ylabel("Kendall's τ inside the FLOPs group")
-    for ax in axes:
-        ax.legend(title="FLOPs group (0 = smallest)", fontsize=8)
+    axes[0].get_legend().remove()
+    axes[1].legend(title="FLOPs group\n(0 = smallest)", fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
     return fig
 

@@ -116,14 +116,25 @@ def write_manifest(out: Path, profile: str, device: str, study, timings: dict, w
                                 capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         commit = ""
-    atomic_write_json(out / "run_manifest.json", {
+    path = out / "run_manifest.json"
+    previous = json.loads(path.read_text()) if path.is_file() else {}
+    if previous.get("benchmark") != study.benchmark:
+        previous = {}
+    run = {"finished": time.strftime("%Y-%m-%d %H:%M:%S"), "git_commit": commit, "device": device,
+           "notebooks": [b.name for b in books], "timings_s": timings, "wall_time_s": round(wall, 1)}
+    # a partial rerun (--only, --skip-compute) keeps the other stages' figures: timings merge,
+    # and every invocation stays in the history
+    atomic_write_json(path, {
         "profile": profile, "device": device, "data": study.data_description(),
         "benchmark": study.benchmark, "ground_truth": study.truth_column,
-        "notebooks": [b.name for b in books], "timings_s": timings, "wall_time_s": round(wall, 1),
+        "notebooks": sorted(set(previous.get("notebooks", [])) | {b.name for b in books}),
+        "timings_s": {**previous.get("timings_s", {}), **timings},
+        "wall_time_s": round(wall, 1),
         "versions": {"nas_core": __version__, "torch": torch.__version__, "numpy": numpy.__version__,
                      "pandas": pandas.__version__, "python": platform.python_version()},
         "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform(),
                     "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
-        "git_commit": commit, "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "git_commit": commit, "finished": run["finished"],
+        "history": previous.get("history", []) + [run],
     })
     print(f"[run] manifest: {json.dumps(timings)}")
