@@ -35,8 +35,9 @@ def build(args) -> int:
     runs = run_build(MINI_BENCH, args.data_root, resolve_device(args.device), args.shard, args.limit,
                      from_end=args.from_end)
     total = len(mini_archs(MINI_BENCH)) * len(MINI_BENCH.seeds)
-    print(f"{len(runs)} of {total} trainings done")
-    if len(runs.drop_duplicates(["index", "seed"])) == total:
+    done = len(runs.drop_duplicates(["index", "seed"])) if len(runs) else 0
+    print(f"{done} of {total} trainings done")
+    if done == total:
         path = write_table(Path(args.out) if args.out else RESOURCE_DIR, MINI_BENCH)
         print(f"wrote {path} (+ provenance)")
     return 0
