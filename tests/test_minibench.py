@@ -76,10 +76,22 @@ def test_a_missing_table_says_how_to_build_it(monkeypatch, tmp_path):
 @needs_fmnist
 @pytest.mark.skipif(not TABLE.is_file(), reason="mini benchmark table not built")
 def test_two_architectures_of_the_table_reproduce_within_the_seed_spread():
+    """Re-train two archs with the protocol and the build's thread count (from the provenance:
+    CPU float reductions depend on it, and a different count diverges like another seed)."""
+    import json
+
+    import torch
+
     from nas_core.data.minibench_table import load_mini_table
 
     table = load_mini_table()
+    provenance = json.loads((TABLE.parent / "mini_bench_provenance.json").read_text())
     spread = float(np.abs(table["fmnist_test_acc_seed0"] - table["fmnist_test_acc_seed1"]).mean())
-    for row in (table.iloc[0], table.iloc[len(table) // 2]):
-        acc = mb.train_one(nb201.parse(row["arch_str"]), 0, MINI_BENCH)["test_acc"]
-        assert abs(acc - row["fmnist_test_acc_seed0"]) <= spread, (row["arch_str"], acc, row["fmnist_test_acc_seed0"])
+    threads = torch.get_num_threads()
+    torch.set_num_threads(provenance["hardware"]["torch_threads"])
+    try:
+        for row in (table.iloc[0], table.iloc[len(table) // 2]):
+            acc = mb.train_one(nb201.parse(row["arch_str"]), 0, MINI_BENCH)["test_acc"]
+            assert abs(acc - row["fmnist_test_acc_seed0"]) <= spread, (row["arch_str"], acc, row["fmnist_test_acc_seed0"])
+    finally:
+        torch.set_num_threads(threads)
