@@ -74,3 +74,17 @@ def resolve_device(name: str = "auto") -> str:
                                fix="use --device cpu or --device auto")
         return name
     raise BadParameter(f"unknown device {name!r}", fix="use one of: auto, cpu, cuda, cuda:N")
+
+
+def parse_shard(text: str | None) -> tuple[int, int]:
+    """`--shard i/n` (this process does every n-th piece of work, starting at i) -> (i, n);
+    None or '' -> (0, 1), all the work."""
+    if not text:
+        return 0, 1
+    try:
+        i, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        i, n = -1, 0
+    if not 0 <= i < n:
+        raise BadParameter(f"bad --shard {text!r}", fix="use i/n with 0 <= i < n, e.g. 0/2 and 1/2")
+    return i, n

@@ -102,3 +102,13 @@ def test_space_export_official_order_is_kit_computed(tmp_path, nb201_raw_table, 
     assert frame["arch_str"].tolist() == nb201_raw_table["arch_str"].tolist()
     assert (frame["iso_class"] == nb201_raw_table["iso_class"]).all()
     assert ((frame["params_M_cifar10"] - nb201_raw_table["params_M_cifar10"]).abs() < 1e-6).all()
+
+
+def test_parse_shard_accepts_i_of_n_and_refuses_the_rest():
+    from nas_core.config import parse_shard
+    from nas_core.errors import BadParameter
+
+    assert parse_shard(None) == (0, 1) and parse_shard("1/4") == (1, 4)
+    for bad in ("4/4", "x", "1/0", "-1/3", "1/2/3"):
+        with pytest.raises(BadParameter, match="bad --shard"):
+            parse_shard(bad)

@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from nas_core.config import REPO_ROOT, data_root as resolve_root, outputs_dir, resolve_device
+from nas_core.config import REPO_ROOT, data_root as resolve_root, outputs_dir, parse_shard, resolve_device
 from nas_core.errors import BadParameter
 from nas_core.profiles import PROFILE_NAMES, check_profile
 
@@ -24,18 +24,6 @@ def register(subparsers) -> None:
     run.add_argument("--shard", default=None, help="i/n: compute only this share of the work (several GPUs)")
     run.add_argument("--skip-compute", action="store_true", help="only execute the notebooks")
     run.set_defaults(func=run_all)
-
-
-def parse_shard(text: str | None) -> tuple[int, int]:
-    if not text:
-        return 0, 1
-    try:
-        i, n = (int(v) for v in text.split("/"))
-    except ValueError:
-        raise BadParameter(f"bad --shard {text!r}", fix="use i/n with 0 <= i < n, e.g. 0/4") from None
-    if not 0 <= i < n:
-        raise BadParameter(f"bad --shard {text!r}", fix="use i/n with 0 <= i < n, e.g. 0/4")
-    return i, n
 
 
 def select_notebooks(only: str) -> list[Path]:

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from nas_core.cache import ResultStore, atomic_write_frame, atomic_write_json
 from nas_core.data.images import load_images, normalise, stratified_split
+from nas_core.config import parse_shard
 from nas_core.errors import BadParameter
 from nas_core.nets.network import count_parameters, init_seeded
 from nas_core.protocols.minibench import MINI_BENCH, MiniBenchProtocol
@@ -93,18 +94,6 @@ def train_one(ops, seed: int, proto: MiniBenchProtocol = MINI_BENCH, data_root=N
 def _store(proto: MiniBenchProtocol) -> ResultStore:
     config = {"engine": "minibench", **dataclasses.asdict(proto), "torch": torch.__version__.split("+")[0]}
     return ResultStore("minibench", config)
-
-
-def parse_shard(shard: str | None) -> tuple[int, int]:
-    if not shard:
-        return 0, 1
-    try:
-        i, n = (int(v) for v in shard.split("/"))
-        if not 0 <= i < n:
-            raise ValueError
-    except ValueError:
-        raise BadParameter(f"bad shard {shard!r}", fix="use i/n with 0 <= i < n, e.g. 0/2 and 1/2") from None
-    return i, n
 
 
 def build(proto: MiniBenchProtocol = MINI_BENCH, data_root=None, device: str = "cpu", shard: str | None = None,
