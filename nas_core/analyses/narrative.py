@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from nas_core.engines.evaluate import overall
+
 TAU = "kendall_tau_b"
 
 
@@ -22,7 +24,7 @@ def _ci(row) -> str:
 
 
 def _scalar(crit: pd.DataFrame, criterion: str = TAU) -> pd.DataFrame:
-    d = crit[(crit["criterion"] == criterion) & crit["k"].isna()]
+    d = overall(crit, criterion)
     return d.dropna(subset=["value"]).sort_values("value", ascending=False)
 
 
@@ -55,7 +57,7 @@ def ranking_summary(crit: pd.DataFrame, what: str) -> str:
 
 
 def training_summary(crit: pd.DataFrame) -> str:
-    d = crit[(crit["criterion"] == TAU) & crit["k"].isna()]
+    d = overall(crit)
     if d.empty:
         return "No checkpoints were scored."
     out = []
@@ -191,7 +193,7 @@ def rq2_conclusions(rd, op_bias, prefs, diag, stab) -> str:
 
 
 def variant_summary(crit: pd.DataFrame, what: str) -> str:
-    d = crit[(crit["criterion"] == TAU) & crit["k"].isna()]
+    d = overall(crit)
     if d.empty:
         return f"No {what} results."
     last = d[d["epoch"] == d.groupby("variant")["epoch"].transform("max")].sort_values("value", ascending=False)
@@ -226,7 +228,7 @@ def rq3_conclusions(samplers, post, pruning, ensemble, affine) -> str:
 
 
 def trained_weights_summary(crit: pd.DataFrame) -> str:
-    d = crit[(crit["criterion"] == TAU) & crit["k"].isna()]
+    d = overall(crit)
     if d.empty:
         return "No results."
     out = []
@@ -239,7 +241,7 @@ def trained_weights_summary(crit: pd.DataFrame) -> str:
 
 
 def input_modes_summary(crit: pd.DataFrame) -> str:
-    d = crit[(crit["criterion"] == TAU) & crit["k"].isna()]
+    d = overall(crit)
     if d.empty:
         return "No results."
     w = d.pivot_table(index="estimator", columns="input_mode", values="value")

@@ -12,6 +12,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from nas_core.space.nb201 import OPS  # noqa: E402
+from nas_core.engines.evaluate import overall  # noqa: E402
 
 sns.set_theme(style="whitegrid", context="notebook")
 LABELS = {"kendall_tau_b": "Kendall's τ-b", "kendall_tau_a": "Kendall's τ-a", "spearman": "Spearman ρ",
@@ -75,7 +76,7 @@ def criteria_along_training(crit: pd.DataFrame, criteria, hue: str = "estimator"
 
 
 def variants_along_training(crit: pd.DataFrame, hue: str, criterion: str = "kendall_tau_b"):
-    d = crit[(crit["criterion"] == criterion) & crit["k"].isna()]
+    d = overall(crit, criterion)
     if d.empty:
         return _empty("no data")
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -238,7 +239,7 @@ def pruning(frame: pd.DataFrame):
 
 
 def grouped_bars(crit: pd.DataFrame, hue: str, criterion: str = "kendall_tau_b"):
-    d = crit[(crit["criterion"] == criterion) & crit["k"].isna()]
+    d = overall(crit, criterion)
     if d.empty:
         return _empty("no data")
     fig, ax = plt.subplots(figsize=(9, 4))

@@ -137,6 +137,11 @@ def deiso_aggregate(scores: pd.DataFrame, truth: pd.Series, iso_class: pd.Series
     return out, truth_out
 
 
+def overall(crit: pd.DataFrame, criterion: str = "kendall_tau_b") -> pd.DataFrame:
+    """The rows of `evaluate`'s tidy table for one criterion that has no K (tau, Spearman, ...)."""
+    return crit[(crit["criterion"] == criterion) & crit["k"].isna()]
+
+
 def _k_label(k: float) -> str:
     return f"{k * 100:g}%"
 

@@ -9,7 +9,6 @@ a seeded generator for the batch order and the flips.
 from __future__ import annotations
 
 import dataclasses
-import json
 import platform
 import time
 from functools import lru_cache

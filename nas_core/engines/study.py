@@ -16,7 +16,7 @@ import pandas as pd
 
 from nas_core.config import cache_dir, data_root as resolve_root, resolve_device
 from nas_core.data.groundtruth import default_metric_column, load_ground_truth, metric_column
-from nas_core.errors import BadParameter
+from nas_core.engines.evaluate import overall
 from nas_core.profiles import check_profile, protocol
 from nas_core.space import nb201
 from nas_core.space.selection import select_archs
@@ -222,7 +222,6 @@ class Study:
     # ---- RQ2 ------------------------------------------------------------------------------------
 
     def flops(self, indices) -> pd.Series:
-        from nas_core.space.complexity import params_flops
         from nas_core.space.features import arch_features
 
         feats = arch_features(self.arch_strs(indices))
@@ -282,7 +281,7 @@ class Study:
         for seed in self.plan.supernet_seeds:
             tidy = self.os_scores(sampler, seed)
             crit = self.criteria_along_training(tidy, extra={"seed": seed})
-            per_seed.append(crit[(crit["criterion"] == TAU) & crit["k"].isna() & (crit["estimator"] == "os_acc")])
+            per_seed.append(overall(crit).query("estimator == 'os_acc'"))
             tables = {int(e): self.os_table(tidy, e).set_index("index")["os_acc"] for e in sorted(tidy["epoch"].unique())}
             adjacent.append(adjacent_stability(tables).assign(seed=seed))
             last_tables[seed] = tables[max(tables)]
@@ -391,7 +390,7 @@ class Study:
             tidy = self.zs_scores(indices=self.rq4_indices, batch_size=bs, batches=max(self.plan.zs_batches))
             for b in self.plan.zs_batches:
                 crit = self.evaluate(self.zs_table(tidy, batches=b, vote=False))
-                d = crit[(crit["criterion"] == TAU) & crit["k"].isna()]
+                d = overall(crit)
                 rows.append(d[["estimator", "value"]].rename(columns={"value": TAU}).assign(batch_size=bs, batches=b))
         return pd.concat(rows, ignore_index=True)
 
@@ -436,7 +435,7 @@ class Study:
 
         wide = self.final_estimators()
         crit = self.evaluate(wide)
-        taus = crit[(crit["criterion"] == TAU) & crit["k"].isna()].set_index("estimator")["value"]
+        taus = overall(crit).set_index("estimator")["value"]
         zse = taus.drop([c for c in ("os_acc", "os_loss", "params", "flops") if c in taus.index])
         items = {"os_tau_final": taus.get("os_acc", np.nan), "best_zse_tau": zse.max() if len(zse) else np.nan,
                  "flops_tau": taus.get("flops", np.nan),
@@ -450,8 +449,8 @@ class Study:
         items["batches_gain"] = iso_tau - self.tau(self.os_table(tidy, batches=1), "os_acc")
         real = self.evaluate(self.zs_table(self.zs_scores(indices=self.rq4_indices), vote=False))
         noise = self.evaluate(self.zs_table(self.zs_scores(input_mode="noise", indices=self.rq4_indices), vote=False))
-        r = real[(real["criterion"] == TAU) & real["k"].isna()].set_index("estimator")["value"]
-        n = noise[(noise["criterion"] == TAU) & noise["k"].isna()].set_index("estimator")["value"]
+        r = overall(real).set_index("estimator")["value"]
+        n = overall(noise).set_index("estimator")["value"]
         items["noise_gap"] = float((r - n).drop(["params", "flops"], errors="ignore").abs().mean())
         os_w = self.os_table(tidy)
         g = group_bias(pd.Series(os_w["os_acc"].to_numpy(), index=os_w["index"].to_numpy()),

@@ -152,7 +152,7 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
     todo = [(i, s) for i, s in zip(indices, arch_strs) if i not in done]
     if todo:
         data = input_batches(dataset, data_root, batches, batch_size, input_mode, split_seed, device)
-        channels, res = data[0][0].shape[1], data[0][0].shape[-1]
+        channels = data[0][0].shape[1]
         classes = 10 if dataset in ("cifar10", "fmnist", "fmnist16") else (100 if dataset == "cifar100" else 120)
         bar = _progress(len(todo), progress, f"zero-shot ({input_mode}, {network_tag})")
         rows, new = [], 0
