@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nas_core.analyses.effects import Effect, describe, tau_effect
+from nas_core.analyses.effects import Effect, describe, effect_between, mean_effect, slope_effect, tau_effect
 from nas_core.criteria import bootstrap_values, paired_difference, resample_counts
 
 
@@ -67,3 +67,41 @@ def test_nan_effect_is_never_a_direction():
     eff = Effect(float("nan"), float("nan"), float("nan"), n=10)
     assert eff.direction == 0
     assert "could not be computed" in describe(eff, "x")
+
+
+def test_effect_between_aligns_series_on_common_architectures():
+    import pandas as pd
+
+    a, b, t = _data(n=100)
+    idx = np.arange(100) * 3
+    sa, sb, st = pd.Series(a, idx), pd.Series(b, idx), pd.Series(t, idx)
+    shuffled = sb.sample(frac=1.0, random_state=0).iloc[:90]       # other order, 10 missing
+    eff = effect_between(sa, shuffled, st, n_boot=100)
+    keep = np.isin(idx, shuffled.index)
+    ref = stats.kendalltau(a[keep], t[keep])[0] - stats.kendalltau(b[keep], t[keep])[0]
+    assert eff.n == 90 and eff.delta == pytest.approx(ref, abs=1e-12)
+    # losses: negating both flips each tau, hence the difference
+    assert effect_between(-sa, -shuffled, st, n_boot=50, negate=True).delta == pytest.approx(ref, abs=1e-12)
+
+
+def test_mean_effect_is_the_normal_interval():
+    v = np.array([1.0, 2.0, 3.0, 4.0])
+    eff = mean_effect(v)
+    half = stats.norm.ppf(0.975) * np.std(v, ddof=1) / 2
+    assert (eff.delta, eff.low, eff.high) == pytest.approx((2.5, 2.5 - half, 2.5 + half))
+    assert eff.direction == 1 and mean_effect([-1.0, 1.0, -0.5, 0.5]).direction == 0
+
+
+def test_slope_effect_point_equals_the_group_bias_fit():
+    import pandas as pd
+    from nas_core.analyses.complexity_bias import group_bias
+
+    rng = np.random.default_rng(5)
+    flops = rng.uniform(size=200)
+    truth = rng.normal(size=200)
+    score = truth + 3 * flops          # over-rates large architectures
+    g = group_bias(pd.Series(score), pd.Series(truth), pd.Series(flops))
+    groups = np.minimum((pd.Series(flops).rank(method="min").to_numpy() - 1) * 5 // 200, 4)
+    eff = slope_effect(score, truth, groups, n_boot=100)
+    assert eff.delta == pytest.approx(np.polyfit(g["group"], g["mean_rd"], 1)[0], abs=1e-12)
+    assert eff.direction == 1

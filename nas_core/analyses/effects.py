@@ -81,3 +81,57 @@ def tau_effect(score_a, score_b, truth, n_boot: int = 1000, seed_pairs=(), crite
     delta, low, high = paired_difference(score_a, score_b, truth, criterion=criterion, n_boot=n_boot, seed=seed)
     seeds = tuple(float(kendall_tau_b(a, truth) - kendall_tau_b(b, truth)) for a, b in seed_pairs)
     return Effect(delta, low, high, n=len(np.asarray(truth)), seed_deltas=seeds)
+
+
+def effect_between(a, b, truth, n_boot: int = 1000, seed_pairs=(), negate: bool = False) -> Effect:
+    """τ(a) − τ(b) for two score Series indexed by architecture (aligned on their common
+    architectures with the ground-truth Series). `negate` flips both (losses). `seed_pairs`:
+    (a_s, b_s) Series per supernet seed."""
+    import pandas as pd
+
+    sign = -1.0 if negate else 1.0
+    common = a.index.intersection(b.index).intersection(truth.index)
+    pairs = [(sign * pa.reindex(common).to_numpy(float), sign * pb.reindex(common).to_numpy(float))
+             for pa, pb in seed_pairs]
+    if len(common) < 3:
+        return Effect(float("nan"), float("nan"), float("nan"), n=len(common))
+    return tau_effect(sign * pd.Series(a).reindex(common).to_numpy(float), sign * b.reindex(common).to_numpy(float),
+                      truth.reindex(common).to_numpy(float), n_boot=n_boot, seed_pairs=pairs)
+
+
+def mean_effect(values, level: float = 0.95) -> Effect:
+    """Mean of independent values with a normal-approximation interval (mean ± z·sd/√n)."""
+    from scipy import stats
+
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size < 2:
+        return Effect(float(v.mean()) if v.size else float("nan"), float("nan"), float("nan"), n=int(v.size))
+    half = stats.norm.ppf(0.5 + level / 2) * v.std(ddof=1) / np.sqrt(v.size)
+    return Effect(float(v.mean()), float(v.mean() - half), float(v.mean() + half), n=int(v.size))
+
+
+def slope_effect(score, truth, groups, n_boot: int = 500, seed: int = 0, level: float = 0.95) -> Effect:
+    """Slope (per group) of the mean ranking difference RD = (true rank − estimated rank) / M
+    over complexity groups, with a bootstrap interval over architectures. Positive slope: the
+    estimator over-rates the large groups and under-rates the small ones."""
+    from nas_core.criteria import ranking_difference
+
+    s, t, g = (np.asarray(v, dtype=float) for v in (score, truth, groups))
+    m = len(s)
+
+    def slope(idx):
+        ss, tt, gg = s[idx], t[idx], g[idx]
+        rd = ranking_difference(ss, tt, fraction=True)
+        levels = np.unique(gg)
+        if len(levels) < 2:
+            return np.nan
+        means = np.array([rd[gg == lv].mean() for lv in levels])
+        return np.polyfit(levels, means, 1)[0]
+
+    point = slope(np.arange(m))
+    rng = np.random.default_rng(seed)
+    boots = np.array([slope(rng.integers(0, m, m)) for _ in range(n_boot)])
+    boots = boots[np.isfinite(boots)]
+    lo, hi = (np.percentile(boots, [50 * (1 - level), 50 * (1 + level)]) if boots.size else (np.nan, np.nan))
+    return Effect(float(point), float(lo), float(hi), n=m)

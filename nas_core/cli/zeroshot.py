@@ -49,8 +49,16 @@ def run(args) -> int:
     proxies = args.proxies.split(",") if args.proxies else list(proto.proxies)
     frame = run_zero_shot(indices, [lookup[i] for i in indices], proxies, seeds=proto.seeds, batches=proto.batches,
                           batch_size=proto.batch_size, input_mode=args.input, device=resolve_device(args.device),
-                          dataset=dataset, data_root=root, C=proto.C, N=proto.N)
+                          dataset=dataset, data_root=root, **own_network(proto, dataset))
     atomic_write_frame(args.out, frame)
     print(summary(frame).to_string(index=False))
     print(f"wrote {len(frame)} rows ({len(indices)} architectures) to {args.out}")
     return 0
+
+
+def own_network(proto, dataset: str) -> dict:
+    """C and N the proxies run on: the profile's override, else the benchmark's own network."""
+    from nas_core.engines.zeroshot import benchmark_macro
+
+    macro = benchmark_macro(dataset)
+    return {"C": proto.C or macro.C, "N": proto.N or macro.N}

@@ -121,6 +121,13 @@ class Study:
     def zs_protocol(self, **overrides):
         return protocol("zeroshot", self.profile, **overrides)
 
+    @cached_property
+    def zs_macro(self):
+        """The benchmark's own network: where the proxies are computed unless a profile says otherwise."""
+        from nas_core.engines.zeroshot import benchmark_macro
+
+        return benchmark_macro(self.dataset)
+
     def zs_scores(self, input_mode: str = "real", batch_size: int | None = None, batches: int | None = None,
                   indices=None, make_network=None, network_tag: str = "random-init", seeds=None,
                   proxies=None) -> pd.DataFrame:
@@ -133,7 +140,7 @@ class Study:
             indices=indices, arch_strs=self.arch_strs(indices), proxies=list(proxies or p.proxies),
             seeds=list(seeds or p.seeds), batches=batches or p.batches, batch_size=batch_size or p.batch_size,
             input_mode=input_mode, device=self.device, dataset=self.dataset, data_root=self.data_root,
-            C=p.C, N=p.N, make_network=make_network, network_tag=network_tag, progress=True)
+            C=p.C or self.zs_macro.C, N=p.N or self.zs_macro.N, make_network=make_network, network_tag=network_tag, progress=True)
 
     def zs_table(self, tidy: pd.DataFrame, batches: int | None = None, vote: bool = True) -> pd.DataFrame:
         """Wide table (index + one column per proxy): mean over seeds and the first `batches`."""
