@@ -135,3 +135,18 @@ def slope_effect(score, truth, groups, n_boot: int = 500, seed: int = 0, level: 
     boots = boots[np.isfinite(boots)]
     lo, hi = (np.percentile(boots, [50 * (1 - level), 50 * (1 + level)]) if boots.size else (np.nan, np.nan))
     return Effect(float(point), float(lo), float(hi), n=m)
+
+
+def top_bottom_effect(score, truth, k: float, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> Effect:
+    """P@top K − P@bottom K of one estimator, with a bootstrap interval over architectures
+    (both criteria on the same resamples). Positive: it finds good architectures more reliably
+    than bad ones."""
+    from nas_core.criteria import bootstrap_values, p_at_bottom, p_at_top
+
+    s, t = np.asarray(score, dtype=float), np.asarray(truth, dtype=float)
+    point = float(p_at_top(s, t, ks=(k,))[0] - p_at_bottom(s, t, ks=(k,))[0])
+    v = bootstrap_values(s, t, n_boot, seed, p_ks=(k,), criteria=["p_at_top", "p_at_bottom"])
+    diff = v["p_at_top"][0] - v["p_at_bottom"][0]
+    diff = diff[np.isfinite(diff)]
+    lo, hi = np.percentile(diff, [50 * (1 - level), 50 * (1 + level)]) if diff.size else (np.nan, np.nan)
+    return Effect(point, float(lo), float(hi), n=len(s))
