@@ -105,3 +105,69 @@ def test_slope_effect_point_equals_the_group_bias_fit():
     eff = slope_effect(score, truth, groups, n_boot=100)
     assert eff.delta == pytest.approx(np.polyfit(g["group"], g["mean_rd"], 1)[0], abs=1e-12)
     assert eff.direction == 1
+
+
+# ---- the generated text follows the Effects ----------------------------------------------------
+
+def _crit(rows):
+    import pandas as pd
+
+    return pd.DataFrame([{"estimator": e, "criterion": "kendall_tau_b", "k": np.nan, "value": v,
+                          "ci_low": v - 0.05, "ci_high": v + 0.05} for e, v in rows])
+
+
+def test_ranking_summary_claims_a_win_only_where_the_paired_interval_excludes_zero():
+    from nas_core.analyses import narrative
+
+    crit = _crit([("synflow", 0.62), ("jacob_cov", 0.60), ("params", 0.58), ("flops", 0.55), ("plain", -0.3)])
+    effects = {"synflow": Effect(0.04, 0.01, 0.07, n=300), "jacob_cov": Effect(0.02, -0.03, 0.07, n=300),
+               "plain": Effect(-0.88, -0.95, -0.8, n=300)}
+    text = narrative.ranking_summary(crit, "zero-shot estimators", effects)
+    assert "1 estimator(s) beat it" in text and "synflow (Δ = +0.040" in text
+    assert "jacob_cov score(s) above it, but the difference is not detectable" in text
+    assert "Detectably worse than params: plain" in text
+    # no effects computed: nothing is said to beat the baseline
+    plain_text = narrative.ranking_summary(crit, "zero-shot estimators")
+    assert "beat" not in plain_text and "point estimates" in plain_text
+
+
+def test_overlapping_intervals_give_no_direction_in_every_summary():
+    import pandas as pd
+    from nas_core.analyses import narrative
+
+    flat = Effect(0.01, -0.04, 0.06, n=300)
+    rd = pd.DataFrame({"estimator": "os_acc", "group": range(5), "mean_rd": [0.1, 0.05, 0, -0.05, -0.1],
+                       "tau": 0.3})
+    assert "no detectable complexity trend" in narrative.complexity_summary(rd, {"os_acc": flat})
+    assert "over-rates small" in narrative.complexity_summary(rd, {"os_acc": Effect(-0.05, -0.08, -0.02, n=300)})
+    trained = pd.DataFrame({"estimator": "snip", "criterion": "kendall_tau_b", "k": np.nan,
+                            "value": [0.3, 0.1], "epoch": [0, 20]})
+    text = narrative.trained_weights_summary(trained, {"snip": flat})
+    assert "no effect of training the weights on τ is detectable" in text and "lowers" not in text
+    tb = narrative.top_bottom_summary(pd.DataFrame({"estimator": ["a", "a"], "criterion": ["p_at_top", "p_at_bottom"],
+                                                    "k": [0.1, 0.1], "value": [0.2, 0.4]}), {"a": flat})
+    assert "0 of 1 estimators are detectably better at finding the bad" in tb
+    assert "not detectable" in tb
+
+
+def test_validation_batches_sentence_follows_the_sign():
+    import pandas as pd
+    from nas_core.analyses import narrative
+
+    combined = _crit([("os_acc", 0.3), ("params", 0.5)])
+    worse = narrative.rq1_conclusions(None, None, combined, pd.DataFrame(), Effect(-0.06, -0.1, -0.02, n=300))
+    assert "lowers τ" in worse and "same reversal early in training" in worse and "break ties" not in worse
+    better = narrative.rq1_conclusions(None, None, combined, pd.DataFrame(), Effect(0.06, 0.02, 0.1, n=300))
+    assert "raises τ" in better and "break ties" in better
+    none = narrative.rq1_conclusions(None, None, combined, pd.DataFrame(), Effect(0.01, -0.02, 0.04, n=300))
+    assert "no effect of scoring on all validation batches" in none
+
+
+def test_top_bottom_effect_matches_point_criteria():
+    from nas_core.analyses.effects import top_bottom_effect
+    from nas_core.criteria import p_at_bottom, p_at_top
+
+    a, _, t = _data(n=200)
+    eff = top_bottom_effect(a, t, 0.1, n_boot=100)
+    assert eff.delta == pytest.approx(p_at_top(a, t, ks=(0.1,))[0] - p_at_bottom(a, t, ks=(0.1,))[0])
+    assert eff.low <= eff.delta <= eff.high
