@@ -289,7 +289,8 @@ class Study:
 
     def op_bias(self, wide: pd.DataFrame, estimators) -> pd.DataFrame:
         """One-mutation pairs over isomorphism classes: every member of a scored class carries
-        the class's score and truth, then pairs are found among all members."""
+        the class's score and truth, then pairs are found among all members; pairs of two
+        isomorphic members (no-op mutations) are excluded and counted (n_isomorphic_excluded)."""
         from nas_core.analyses.op_bias import mutation_bias
 
         kit = nb201.kit_ids_from_strings(self.arch_strs(wide["index"]))
