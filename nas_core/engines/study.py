@@ -15,13 +15,16 @@ import numpy as np
 import pandas as pd
 
 from nas_core.config import cache_dir, data_root as resolve_root, resolve_device
-from nas_core.data.groundtruth import default_metric_column, load_ground_truth, metric_column
+from nas_core.data.groundtruth import class_mean_truth, default_metric_column, load_ground_truth, metric_column
 from nas_core.engines.evaluate import overall
 from nas_core.profiles import check_profile, protocol
 from nas_core.space import nb201
 from nas_core.space.selection import select_archs
 
 TAU = "kendall_tau_b"
+# the study's headline one-shot estimator: de-isomorphic sampling, averaged over the supernet
+# seeds; iso sampling stays the RQ3 baseline the mitigations are compared with
+HEADLINE_SAMPLER = "deiso"
 
 
 class Study:
@@ -36,8 +39,8 @@ class Study:
         self.truth_column = truth_column or default_metric_column(self.benchmark)
         dataset, _, metric = self.truth_column.partition("_")
         metric_column(self.truth_frame, dataset, metric)
-        self.truth = pd.Series(self.truth_frame[self.truth_column].to_numpy(), index=self.truth_frame["index"].to_numpy(),
-                               name=self.truth_column)
+        # a representative stands for its isomorphism class: its truth is the class members' mean
+        self.truth = class_mean_truth(self.truth_frame, self.truth_column)
         self._log = print
 
     @classmethod
@@ -63,7 +66,10 @@ class Study:
 
     def config(self) -> dict:
         return {"profile": self.profile, "benchmark": self.benchmark, "dataset": self.dataset,
-                "ground_truth": self.truth_column, "data": self.data_description(), "device": self.device,
+                "ground_truth": self.truth_column,
+                "ground_truth_of_a_class": "mean over the isomorphism class's members",
+                "deiso_representative": "lowest official benchmark index of its isomorphism class",
+                "data": self.data_description(), "device": self.device,
                 "eval_archs": self.plan.eval_archs, "n_eval_archs": int(len(self.eval_indices))}
 
     def _select(self, spec: str) -> np.ndarray:
@@ -164,7 +170,10 @@ class Study:
         from nas_core.cache import config_key
         from dataclasses import asdict
 
-        key = config_key({"protocol": asdict(proto), "dataset": self.dataset, "data": str(self.data_root)})
+        spec = {"protocol": asdict(proto), "dataset": self.dataset, "data": str(self.data_root)}
+        if proto.sampler == "deiso":  # representatives = lowest official index (older runs used kit ids)
+            spec["deiso_representative"] = "lowest official index"
+        key = config_key(spec)
         return cache_dir() / "supernet_runs" / f"{self.benchmark}-{proto.sampler.replace(':', '')}-s{proto.seed}-{key}"
 
     def os_run(self, sampler: str = "iso", seed: int = 0, affine: bool = False) -> Path:
@@ -212,6 +221,40 @@ class Study:
             frames.append(crit.assign(epoch=int(epoch), **(extra or {})))
         return pd.concat(frames, ignore_index=True)
 
+    # ---- the headline one-shot estimator -----------------------------------------------------------
+
+    def headline_scores(self) -> pd.DataFrame:
+        """Per-batch OS scores of the headline supernets (de-isomorphic sampling), one per supernet
+        seed of the profile: os_scores' columns plus `seed`."""
+        return pd.concat([self.os_scores(HEADLINE_SAMPLER, s).assign(seed=int(s)) for s in self.plan.supernet_seeds],
+                         ignore_index=True)
+
+    def headline_tidy(self, per_seed: pd.DataFrame | None = None) -> pd.DataFrame:
+        """THE one-shot estimator of RQ1/RQ2/RQ5: per-batch OS acc / loss averaged over the
+        supernet seeds (os_scores' columns, estimator names os_acc / os_loss), so os_table,
+        criteria_along_training and batches_effect apply unchanged. Only (arch, epoch, batch)
+        cells that every seed scored are kept."""
+        per_seed = self.headline_scores() if per_seed is None else per_seed
+        keys = ["index", "arch_str", "epoch", "batch"]
+        grouped = per_seed.groupby(keys, as_index=False)
+        out = grouped[["os_acc", "os_loss"]].mean()
+        complete = grouped["seed"].nunique()["seed"].to_numpy() == per_seed["seed"].nunique()
+        return out[complete].reset_index(drop=True)
+
+    def headline_criteria(self, per_seed: pd.DataFrame | None = None) -> pd.DataFrame:
+        """All criteria along training of each seed's headline supernet (column `seed`): the spread
+        beside the seed-averaged estimator."""
+        per_seed = self.headline_scores() if per_seed is None else per_seed
+        return pd.concat([self.criteria_along_training(d.drop(columns="seed"), extra={"seed": int(s)})
+                          for s, d in per_seed.groupby("seed")], ignore_index=True)
+
+    @staticmethod
+    def seed_spread(per_seed_criteria: pd.DataFrame) -> pd.DataFrame:
+        """Per (estimator, criterion, k, epoch): mean, std (ddof 0), min, max and n over seeds."""
+        keys = [c for c in ("estimator", "criterion", "k", "epoch") if c in per_seed_criteria.columns]
+        return (per_seed_criteria.groupby(keys, dropna=False, as_index=False)["value"]
+                .agg(mean="mean", std=lambda v: float(np.std(v)), min="min", max="max", n="count"))
+
     # ---- RQ1 ------------------------------------------------------------------------------------
 
     def batches_effect(self, tidy: pd.DataFrame) -> pd.DataFrame:
@@ -253,7 +296,8 @@ class Study:
 
     def op_bias(self, wide: pd.DataFrame, estimators) -> pd.DataFrame:
         """One-mutation pairs over isomorphism classes: every member of a scored class carries
-        the class's score and truth, then pairs are found among all members."""
+        the class's score and truth, then pairs are found among all members; pairs of two
+        isomorphic members (no-op mutations) are excluded and counted (n_isomorphic_excluded)."""
         from nas_core.analyses.op_bias import mutation_bias
 
         kit = nb201.kit_ids_from_strings(self.arch_strs(wide["index"]))
@@ -274,14 +318,14 @@ class Study:
 
         return preferences(wide, self.truth, self.arch_strs(wide["index"]))
 
-    def diagnostics(self, sampler: str = "iso", seed: int = 0) -> dict:
+    def diagnostics(self, sampler: str = HEADLINE_SAMPLER, seed: int = 0) -> dict:
         from nas_core.engines.supernet_diagnostics import forgetting_values, gradient_similarity
 
         run = self.os_run(sampler, seed)
         return {"forgetting": forgetting_values(run, n_archs=self.plan.diag_archs, device=self.device),
                 "gradient_similarity": gradient_similarity(run, n_archs=self.plan.diag_archs, device=self.device)}
 
-    def stability(self, sampler: str = "iso") -> dict:
+    def stability(self, sampler: str = HEADLINE_SAMPLER) -> dict:
         from nas_core.analyses.stability import adjacent_stability, seed_agreement
 
         per_seed, adjacent, last_tables = [], [], {}
@@ -295,7 +339,8 @@ class Study:
         seeds = pd.concat(per_seed, ignore_index=True).rename(columns={"value": TAU})
         last = seeds[seeds["epoch"] == seeds["epoch"].max()][TAU]
         return {"adjacent": pd.concat(adjacent, ignore_index=True), "seeds": seeds,
-                "seed_summary": pd.DataFrame({"mean": [last.mean()], "std": [last.std(ddof=0)], "n": [len(last)]}),
+                "seed_summary": pd.DataFrame({"mean": [last.mean()], "std": [last.std(ddof=0)], "min": [last.min()],
+                                              "max": [last.max()], "n": [len(last)]}),
                 "between_seeds": seed_agreement(last_tables)}
 
     # ---- RQ3 ------------------------------------------------------------------------------------
@@ -329,26 +374,42 @@ class Study:
         return self.evaluate(reps.merge(mean, on="index"), bootstrap=self.plan.bootstrap)
 
     def pruning(self) -> pd.DataFrame:
-        from nas_core.engines.supernet_train import finetune_pruned
+        """One-shot pruning, with training length held equal. At checkpoint P (plan.prune_at; None:
+        the middle checkpoint) keep the top-k % of the evaluation set by OS acc; fine-tune from P
+        sampling only the kept archs up to the run's final epoch E; compare with the UNPRUNED
+        supernet at the same epoch E, both scored on the kept archs only. Rows per keep fraction:
+        stage 'before' (unpruned, epoch E) and 'after' (pruned at P, fine-tuned to E), with
+        Kendall's tau inside the kept set and mean OS acc; the 'after' row carries the deltas
+        (mean OS acc in points, tau)."""
+        from nas_core.engines import supernet_train
+        from nas_core.errors import BadParameter
 
         seed = self.plan.supernet_seeds[0]
         run = self.os_run("iso", seed)
         ckpts = self.checkpoints(run)
-        middle = ckpts[len(ckpts) // 2]
-        base = self.os_table(self.os_scores(indices=self.eval_indices, epochs=[middle], run=run))
+        final = ckpts[-1]
+        at = ckpts[len(ckpts) // 2] if self.plan.prune_at is None else int(self.plan.prune_at)
+        if at not in ckpts or at >= final:
+            raise BadParameter(f"pruning at epoch {at}: the supernet has checkpoints {ckpts}",
+                               fix="prune_at must be a checkpoint before the last one (or None: the middle one)")
+        decision = self.os_table(self.os_scores(indices=self.eval_indices, epochs=[at], run=run))
+        unpruned = self.os_table(self.os_scores(indices=self.eval_indices, epochs=[final], run=run))
         rows = []
         for frac in self.plan.prune_fractions:
-            keep = base.nlargest(max(2, int(round(frac * len(base)))), "os_acc")["index"].to_numpy()
-            before = self.tau(base[base["index"].isin(keep)], "os_acc")
-            pruned_run = finetune_pruned(run, middle, keep_indices=keep, arch_strs=self.arch_strs(keep),
-                                         epochs=self.plan.prune_epochs, device=self.device,
-                                         dataset=self.dataset, data_root=self.data_root,
-                                         data_protocol=protocol("data", self.profile))
-            after_tidy = self.os_scores(indices=keep, epochs=[self.checkpoints(pruned_run)[-1]], run=pruned_run)
-            after = self.tau(self.os_table(after_tidy), "os_acc")
-            rows += [{"keep_fraction": frac, "stage": "before", TAU: before, "n_archs": len(keep), "epoch": middle},
-                     {"keep_fraction": frac, "stage": "after", TAU: after, "n_archs": len(keep),
-                      "epoch": middle + self.plan.prune_epochs}]
+            keep = decision.nlargest(max(2, int(round(frac * len(decision)))), "os_acc")["index"].to_numpy()
+            pruned_run = supernet_train.finetune_pruned(
+                run, at, keep_indices=keep, arch_strs=self.arch_strs(keep), epochs=final - at, device=self.device,
+                dataset=self.dataset, data_root=self.data_root, data_protocol=protocol("data", self.profile))
+            pruned = self.os_table(self.os_scores(indices=keep, epochs=[self.checkpoints(pruned_run)[-1]],
+                                                  run=pruned_run))
+            before = unpruned[unpruned["index"].isin(keep)]
+            base = {"keep_fraction": frac, "n_archs": len(keep), "epoch": final, "prune_epoch": at}
+            tau_b, tau_a = self.tau(before, "os_acc"), self.tau(pruned, "os_acc")
+            acc_b, acc_a = float(before["os_acc"].mean()), float(pruned["os_acc"].mean())
+            rows += [{**base, "stage": "before", "supernet": f"unpruned, epoch {final}", TAU: tau_b,
+                      "mean_os_acc": acc_b},
+                     {**base, "stage": "after", "supernet": f"pruned at epoch {at}, fine-tuned to {final}", TAU: tau_a,
+                      "mean_os_acc": acc_a, "delta_mean_os_acc": acc_a - acc_b, "delta_tau": tau_a - tau_b}]
         return pd.DataFrame(rows)
 
     def temporal_ensemble(self) -> pd.DataFrame:
@@ -375,12 +436,14 @@ class Study:
     # ---- RQ4 ------------------------------------------------------------------------------------
 
     def zs_on_supernet(self) -> pd.DataFrame:
+        """ZSEs on the supernet's path, like with like: epoch 0 is the supernet's own random init
+        (same network, same edges run), then every checkpoint."""
         from nas_core.engines.supernet_score import arch_network_factory
 
         run = self.os_run("iso", self.plan.supernet_seeds[0])
         idx = self.rq4_indices
-        frames = [self.evaluate(self.zs_table(self.zs_scores(indices=idx), vote=False)).assign(epoch=0)]
-        for epoch in self.checkpoints(run):
+        frames = []
+        for epoch in [0] + self.checkpoints(run):
             make, tag = arch_network_factory(run, epoch)
             tidy = self.zs_scores(indices=idx, make_network=make, network_tag=tag, seeds=[self.zs_protocol().seeds[0]])
             frames.append(self.evaluate(self.zs_table(tidy, vote=False)).assign(epoch=int(epoch)))
@@ -413,7 +476,8 @@ class Study:
     # ---- RQ5 ------------------------------------------------------------------------------------
 
     def final_estimators(self) -> pd.DataFrame:
-        os_w = self.os_table(self.os_scores("iso", self.plan.supernet_seeds[0]))
+        """Last checkpoint of the headline OS estimator (seed mean) beside every ZSE."""
+        os_w = self.os_table(self.headline_tidy())
         return self.join(os_w, self.zs_table(self.zs_scores()))
 
     def searches(self) -> pd.DataFrame:
@@ -448,12 +512,12 @@ class Study:
                  "flops_tau": taus.get("flops", np.nan),
                  "n_zse_beating_flops": float((zse > taus.get("flops", np.inf)).sum())}
         seed = self.plan.supernet_seeds[0]
-        iso_tau = items["os_tau_final"]
-        if "deiso" in self.plan.rq3_samplers:
+        if "deiso" in self.plan.rq3_samplers:  # the RQ3 comparison: same seed, iso baseline
+            iso = self.os_table(self.os_scores("iso", seed))
             deiso = self.os_table(self.os_scores("deiso", seed))
-            items["deiso_gain"] = self.tau(deiso, "os_acc") - iso_tau
-        tidy = self.os_scores("iso", seed)
-        items["batches_gain"] = iso_tau - self.tau(self.os_table(tidy, batches=1), "os_acc")
+            items["deiso_gain"] = self.tau(deiso, "os_acc") - self.tau(iso, "os_acc")
+        tidy = self.headline_tidy()
+        items["batches_gain"] = items["os_tau_final"] - self.tau(self.os_table(tidy, batches=1), "os_acc")
         real = self.evaluate(self.zs_table(self.zs_scores(indices=self.rq4_indices), vote=False))
         noise = self.evaluate(self.zs_table(self.zs_scores(input_mode="noise", indices=self.rq4_indices), vote=False))
         r = overall(real).set_index("estimator")["value"]
@@ -474,13 +538,14 @@ class Study:
         seed0 = self.plan.supernet_seeds[0]
         jobs: list[tuple[str, callable]] = [("zero-shot sweep (real images)", lambda: self.zs_scores())]
         wants = set(only or ["rq1", "rq2", "rq3", "rq4", "rq5"])
+        for s in self.plan.supernet_seeds:  # the headline estimator (RQ1, RQ2, RQ5)
+            jobs.append((f"supernet {HEADLINE_SAMPLER} seed {s}: train + score",
+                         lambda s=s: self.os_scores(HEADLINE_SAMPLER, s)))
         jobs.append((f"supernet iso seed {seed0}: train + score", lambda: self.os_scores("iso", seed0)))
         if "rq2" in wants:
-            for s in self.plan.supernet_seeds[1:]:
-                jobs.append((f"supernet iso seed {s}: train + score", lambda s=s: self.os_scores("iso", s)))
-            jobs.append(("variance diagnostics", lambda: self.diagnostics("iso", seed0)))
+            jobs.append(("variance diagnostics", lambda: self.diagnostics(HEADLINE_SAMPLER, seed0)))
         if "rq3" in wants or "rq5" in wants:
-            for sampler in self.plan.rq3_samplers:
+            for sampler in [sm for sm in self.plan.rq3_samplers if sm != HEADLINE_SAMPLER]:
                 jobs.append((f"supernet {sampler}: train + score", lambda sm=sampler: self.os_scores(sm, seed0)))
         if "rq3" in wants:
             if self.plan.rq3_affine:
