@@ -122,6 +122,103 @@ class Study:
 
         return float(kendall_tau_b(wide[column].to_numpy(), self.truth.reindex(wide["index"]).to_numpy()))
 
+    # ---- evidence: differences with intervals (analyses/effects.py, docs/statistics.md) ----------
+
+    @staticmethod
+    def score_series(wide: pd.DataFrame, column: str) -> pd.Series:
+        """One estimator as 'higher is better' scores indexed by architecture (losses negated)."""
+        sign = -1.0 if column.endswith("loss") else 1.0
+        return pd.Series(sign * wide[column].to_numpy(float), index=wide["index"].to_numpy())
+
+    def effect(self, a: pd.Series, b: pd.Series, seed_pairs=()):
+        from nas_core.analyses.effects import effect_between
+
+        return effect_between(a, b, self.truth, n_boot=self.plan.bootstrap, seed_pairs=seed_pairs)
+
+    def effects_vs_baseline(self, wide: pd.DataFrame) -> dict:
+        """{estimator: Effect of its τ minus the best complexity baseline's τ} (paired bootstrap)."""
+        base = [c for c in ("params", "flops") if c in wide.columns]
+        if not base:
+            return {}
+        best = max(base, key=lambda c: self.tau(wide, c))
+        ref = self.score_series(wide, best)
+        return {c: self.effect(self.score_series(wide, c), ref) for c in wide.columns
+                if c not in ("index", "params", "flops")}
+
+    def top_bottom_effects(self, wide: pd.DataFrame, k: float = 0.1) -> dict:
+        from nas_core.analyses.effects import top_bottom_effect
+
+        truth = self.truth.reindex(wide["index"]).to_numpy(float)
+        return {c: top_bottom_effect(self.score_series(wide, c).to_numpy(), truth, k, n_boot=self.plan.bootstrap)
+                for c in wide.columns if c != "index"}
+
+    def training_effects(self, tidy: pd.DataFrame, per_seed: pd.DataFrame | None = None) -> dict:
+        """{os_acc/os_loss: Effect of the last checkpoint's τ minus the first's}; with `per_seed`
+        (headline_scores) every seed must agree on the sign."""
+        epochs = sorted(tidy["epoch"].unique())
+        first, last = self.os_table(tidy, epochs[0]), self.os_table(tidy, epochs[-1])
+        out = {}
+        for col in ("os_acc", "os_loss"):
+            pairs = []
+            if per_seed is not None:
+                for _, d in per_seed.groupby("seed"):
+                    pairs.append((self.score_series(self.os_table(d, epochs[-1]), col),
+                                  self.score_series(self.os_table(d, epochs[0]), col)))
+            out[col] = self.effect(self.score_series(last, col), self.score_series(first, col), pairs)
+        return out
+
+    def batch_effect(self, tidy: pd.DataFrame, per_seed: pd.DataFrame | None = None, column: str = "os_acc"):
+        """τ with all validation batches minus τ with the first batch only, at the last checkpoint."""
+        pairs = []
+        if per_seed is not None:
+            pairs = [(self.score_series(self.os_table(d), column), self.score_series(self.os_table(d, batches=1), column))
+                     for _, d in per_seed.groupby("seed")]
+        return self.effect(self.score_series(self.os_table(tidy), column),
+                           self.score_series(self.os_table(tidy, batches=1), column), pairs)
+
+    def complexity_slopes(self, wide: pd.DataFrame) -> dict:
+        """{estimator: Effect of the ranking-difference slope per FLOPs group} (bootstrap over archs)."""
+        from nas_core.analyses.effects import slope_effect
+
+        flops = self.flops(wide["index"]).to_numpy(float)
+        groups = np.minimum((pd.Series(flops).rank(method="min").to_numpy() - 1) * 5 // len(flops), 4)
+        truth = self.truth.reindex(wide["index"]).to_numpy(float)
+        return {c: slope_effect(self.score_series(wide, c).to_numpy(), truth, groups, n_boot=min(self.plan.bootstrap, 300))
+                for c in wide.columns if c != "index"}
+
+    def column_effects(self, a: pd.DataFrame, b: pd.DataFrame) -> dict:
+        """{estimator: Effect of τ in table a minus τ in table b} for the estimators both have."""
+        cols = [c for c in a.columns if c != "index" and c in b.columns]
+        return {c: self.effect(self.score_series(a, c), self.score_series(b, c)) for c in cols}
+
+    def oneshot_verdict(self, per_seed: pd.DataFrame | None = None) -> dict:
+        """Is this profile's one-shot estimator informative (docs/statistics.md)? Seeds agree
+        (mean pairwise τ between the seeds' OS-acc rankings at the last checkpoint ≥ 0.5) and
+        scores are resolved (< 20 % of architectures tie on the seed-averaged OS acc)."""
+        from itertools import combinations
+
+        from nas_core.criteria import kendall_tau_b
+
+        per_seed = self.headline_scores() if per_seed is None else per_seed
+        tables = {int(s): self.os_table(d).set_index("index")["os_acc"] for s, d in per_seed.groupby("seed")}
+        pairs = [kendall_tau_b(tables[a].to_numpy(), tables[b].reindex(tables[a].index).to_numpy())
+                 for a, b in combinations(sorted(tables), 2)]
+        seeds_tau = float(np.mean(pairs)) if pairs else float("nan")
+        mean = self.os_table(self.headline_tidy(per_seed))["os_acc"].round(9)
+        ties = float(mean.duplicated(keep=False).mean())
+        problems = []
+        if not (np.isfinite(seeds_tau) and seeds_tau >= 0.5):
+            problems.append(f"the {len(tables)} supernet seeds agree only at τ = {seeds_tau:.2f} (< 0.5)"
+                            if pairs else "only one supernet seed")
+        if ties >= 0.2:
+            problems.append(f"{ties:.0%} of the architectures tie on OS acc (≥ 20 %)")
+        return {"informative": not problems, "seeds_tau": seeds_tau, "tie_share": ties, "n_seeds": len(tables),
+                "reason": "; ".join(problems),
+                "text": ("**One-shot verdict: informative** — seeds agree at τ = "
+                         f"{seeds_tau:.2f}, {ties:.0%} ties." if not problems else
+                         "**One-shot verdict: not comparable at this profile** — " + "; ".join(problems)
+                         + ". One-shot numbers below are shown but no direction is drawn from them.")}
+
     # ---- zero-shot ----------------------------------------------------------------------------
 
     def zs_protocol(self, **overrides):
