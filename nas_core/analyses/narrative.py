@@ -252,24 +252,36 @@ def variant_summary(crit: pd.DataFrame, what: str) -> str:
     return f"At the last checkpoint, by {what}: " + "; ".join(parts) + "."
 
 
-def pruning_summary(frame: pd.DataFrame) -> str:
+def pruning_summary(frame: pd.DataFrame, withheld: str = "") -> str:
+    """One-shot pruning against the unpruned supernet at the same epoch, on the kept archs;
+    directions only where the paired intervals exclude 0 (and the one-shot estimator is
+    informative at this profile: `withheld` says why not)."""
     if frame.empty:
         return "No pruning results."
     out = []
     for p, g in frame.groupby("keep_fraction"):
-        g = g.set_index("stage")["kendall_tau_b"]
-        if {"before", "after"} <= set(g.index):
-            out.append(f"- keep {p * 100:g} %: τ inside the sub-space {_fmt(g['before'])} before, {_fmt(g['after'])} "
-                       f"after fine-tuning there ({_direction(g['after'] - g['before'])} change).")
+        after = g[g["stage"] == "after"]
+        before = g[g["stage"] == "before"]
+        if after.empty or before.empty:
+            continue
+        a, b = after.iloc[0], before.iloc[0]
+        tau = Effect(a["delta_tau"], a.get("delta_tau_low", np.nan), a.get("delta_tau_high", np.nan),
+                     n=int(a["n_archs"]), withheld=withheld)
+        acc = Effect(a["delta_mean_os_acc"], a.get("delta_mean_os_acc_low", np.nan),
+                     a.get("delta_mean_os_acc_high", np.nan), n=int(a["n_archs"]), withheld=withheld)
+        out.append(f"- keep {p * 100:g} % ({int(a['n_archs'])} archs), pruned at epoch {int(a['prune_epoch'])} and "
+                   f"fine-tuned to {int(a['epoch'])}, against the unpruned supernet at epoch {int(b['epoch'])}: "
+                   f"{describe(acc, 'pruning', quantity='mean OS acc (points)', digits=2)}; "
+                   f"{describe(tau, 'pruning', quantity='τ inside the kept sub-space')}.")
     return "\n".join(out) or "No pruning results."
 
 
-def rq3_conclusions(samplers, post, pruning, ensemble, affine) -> str:
+def rq3_conclusions(samplers, post, pruning, ensemble, affine, withheld: str = "") -> str:
     lines = [variant_summary(samplers, "sampling strategy")]
     d = _scalar(post)
     if not d.empty:
         lines.append("Post-de-isomorphism: " + "; ".join(f"{r['estimator']} τ = {_fmt(r['value'])}" for _, r in d.iterrows()) + ".")
-    lines.append(pruning_summary(pruning))
+    lines.append(pruning_summary(pruning, withheld))
     d = _scalar(ensemble)
     if not d.empty:
         lines.append(f"Temporal ensemble: best variant **{d.iloc[0]['estimator']}** (τ = {_fmt(d.iloc[0]['value'])}); "

@@ -503,10 +503,18 @@ class Study:
             base = {"keep_fraction": frac, "n_archs": len(keep), "epoch": final, "prune_epoch": at}
             tau_b, tau_a = self.tau(before, "os_acc"), self.tau(pruned, "os_acc")
             acc_b, acc_a = float(before["os_acc"].mean()), float(pruned["os_acc"].mean())
+            # intervals: paired over the kept architectures (docs/statistics.md)
+            from nas_core.analyses.effects import mean_effect
+
+            d_tau = self.effect(self.score_series(pruned, "os_acc"), self.score_series(before, "os_acc"))
+            per_arch = pruned.set_index("index")["os_acc"] - before.set_index("index")["os_acc"].reindex(pruned["index"])
+            d_acc = mean_effect(per_arch.to_numpy())
             rows += [{**base, "stage": "before", "supernet": f"unpruned, epoch {final}", TAU: tau_b,
                       "mean_os_acc": acc_b},
                      {**base, "stage": "after", "supernet": f"pruned at epoch {at}, fine-tuned to {final}", TAU: tau_a,
-                      "mean_os_acc": acc_a, "delta_mean_os_acc": acc_a - acc_b, "delta_tau": tau_a - tau_b}]
+                      "mean_os_acc": acc_a, "delta_mean_os_acc": acc_a - acc_b,
+                      "delta_mean_os_acc_low": d_acc.low, "delta_mean_os_acc_high": d_acc.high,
+                      "delta_tau": tau_a - tau_b, "delta_tau_low": d_tau.low, "delta_tau_high": d_tau.high}]
         return pd.DataFrame(rows)
 
     def temporal_ensemble(self) -> pd.DataFrame:
