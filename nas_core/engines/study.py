@@ -606,34 +606,83 @@ class Study:
         return views.views_for(self.truth_frame, self.benchmark, self.eval_indices, self.truth_column)
 
     def collect_evidence(self) -> pd.DataFrame:
-        """The few numbers the guidelines quote, recomputed from the cached results."""
-        from nas_core.analyses.complexity_bias import group_bias
-
+        """The numbers the guidelines quote, recomputed from the cached results: one row per item
+        with value, 95 % interval (low, high; see docs/statistics.md for what it resamples), n,
+        and `evidence` naming the estimator, checkpoint, architectures and seeds behind it."""
+        per_seed = self.headline_scores()
+        tidy = self.headline_tidy(per_seed)
+        verdict = self.oneshot_verdict(per_seed)
+        last = int(tidy["epoch"].max())
+        seeds = f"{verdict['n_seeds']} supernet seed(s)"
         wide = self.final_estimators()
-        crit = self.evaluate(wide)
-        taus = overall(crit).set_index("estimator")["value"]
+        n = len(wide)
+        crit = self.evaluate(wide, bootstrap=self.plan.bootstrap)
+        taus = overall(crit).set_index("estimator")
         zse = taus.drop([c for c in ("os_acc", "os_loss", "params", "flops") if c in taus.index])
-        items = {"os_tau_final": taus.get("os_acc", np.nan), "best_zse_tau": zse.max() if len(zse) else np.nan,
-                 "flops_tau": taus.get("flops", np.nan),
-                 "n_zse_beating_flops": float((zse > taus.get("flops", np.inf)).sum())}
+        best_zse = zse["value"].idxmax() if len(zse) else None
+        rows = []
+
+        def add(item, value, low, high, n_items, evidence, withheld=""):
+            rows.append({"item": item, "value": float(value), "low": float(low), "high": float(high),
+                         "n": int(n_items), "evidence": evidence, "withheld": withheld})
+
+        os_withheld = "" if verdict["informative"] else verdict["reason"]
+        if "os_acc" in taus.index:
+            r = taus.loc["os_acc"]
+            add("os_tau_final", r["value"], r.get("ci_low", np.nan), r.get("ci_high", np.nan), n,
+                f"OS acc of the de-isomorphic supernet, seed mean, epoch {last}, {n} archs, {seeds}", os_withheld)
+        if best_zse is not None:
+            r = taus.loc[best_zse]
+            add("best_zse_tau", r["value"], r.get("ci_low", np.nan), r.get("ci_high", np.nan), n,
+                f"{best_zse} (highest τ among the zero-shot proxies), {n} archs")
+        vs_base = self.effects_vs_baseline(wide)
+        if best_zse is not None and best_zse in vs_base:
+            e = vs_base[best_zse]
+            add("best_zse_minus_baseline", e.delta, e.low, e.high, e.n,
+                f"τ of {best_zse} minus the best of #params/#FLOPs, paired bootstrap over {e.n} archs")
+        if "os_acc" in vs_base:
+            e = vs_base["os_acc"]
+            add("os_minus_baseline", e.delta, e.low, e.high, e.n,
+                f"τ of OS acc (epoch {last}) minus the best of #params/#FLOPs, paired bootstrap over {e.n} archs",
+                os_withheld)
+        for base in ("flops", "params"):
+            if base in taus.index:
+                r = taus.loc[base]
+                add(f"{base}_tau", r["value"], r.get("ci_low", np.nan), r.get("ci_high", np.nan), n,
+                    f"#{'FLOPs' if base == 'flops' else 'params'} of the benchmark's network, {n} archs")
+        beating = [c for c, e in vs_base.items() if c in zse.index and e.direction > 0]
+        add("n_zse_beating_baseline", len(beating), np.nan, np.nan, n,
+            f"proxies whose paired interval vs the best complexity baseline excludes 0: {', '.join(beating) or 'none'}")
         seed = self.plan.supernet_seeds[0]
         if "deiso" in self.plan.rq3_samplers:  # the RQ3 comparison: same seed, iso baseline
             iso = self.os_table(self.os_scores("iso", seed))
             deiso = self.os_table(self.os_scores("deiso", seed))
-            items["deiso_gain"] = self.tau(deiso, "os_acc") - self.tau(iso, "os_acc")
-        tidy = self.headline_tidy()
-        items["batches_gain"] = items["os_tau_final"] - self.tau(self.os_table(tidy, batches=1), "os_acc")
-        real = self.evaluate(self.zs_table(self.zs_scores(indices=self.rq4_indices), vote=False))
-        noise = self.evaluate(self.zs_table(self.zs_scores(input_mode="noise", indices=self.rq4_indices), vote=False))
-        r = overall(real).set_index("estimator")["value"]
-        n = overall(noise).set_index("estimator")["value"]
-        items["noise_gap"] = float((r - n).drop(["params", "flops"], errors="ignore").abs().mean())
-        os_w = self.os_table(tidy)
-        g = group_bias(pd.Series(os_w["os_acc"].to_numpy(), index=os_w["index"].to_numpy()),
-                       self.truth.reindex(os_w["index"]), self.flops(os_w["index"]))
-        items["complexity_slope"] = float(np.polyfit(g["group"], g["mean_rd"], 1)[0]) if len(g) > 1 else np.nan
-        frame = pd.DataFrame({"item": list(items), "value": [float(v) for v in items.values()]})
-        frame.attrs["best_zse"] = zse.idxmax() if len(zse) else None
+            e = self.effect(self.score_series(deiso, "os_acc"), self.score_series(iso, "os_acc"))
+            add("deiso_gain", e.delta, e.low, e.high, e.n,
+                f"τ of OS acc, de-isomorphic minus iso sampling, seed {seed}, epoch {last}, paired over {e.n} archs",
+                os_withheld)
+        e = self.batch_effect(tidy, per_seed)
+        add("batches_gain", e.delta, e.low, e.high, e.n,
+            f"τ of OS acc with all validation batches minus one batch, epoch {last}, {e.n} archs, {seeds} "
+            f"(seed differences {', '.join(f'{d:+.3f}' for d in e.seed_deltas)})",
+            os_withheld or ("the seeds disagree on the sign" if e.seed_deltas and np.isfinite(e.low)
+                            and (e.low > 0 or e.high < 0) and e.direction == 0 else ""))
+        real = self.zs_table(self.zs_scores(indices=self.rq4_indices), vote=False)
+        noise = self.zs_table(self.zs_scores(input_mode="noise", indices=self.rq4_indices), vote=False)
+        gaps = {c: e for c, e in self.column_effects(real, noise).items() if c not in ("params", "flops")}
+        if gaps:
+            detect = [c for c, e in gaps.items() if e.direction != 0]
+            mean_gap = float(np.mean([abs(e.delta) for e in gaps.values()]))
+            add("noise_gap", mean_gap, np.nan, np.nan, len(self.rq4_indices),
+                f"mean |τ(real images) − τ(noise)| over {len(gaps)} proxies on {len(self.rq4_indices)} archs; "
+                f"detectable for: {', '.join(detect) or 'none'}")
+        os_w = self.os_table(tidy)[["index", "os_acc"]]
+        e = self.complexity_slopes(os_w)["os_acc"]
+        add("complexity_slope", e.delta, e.low, e.high, e.n,
+            f"slope of the OS acc ranking difference per FLOPs quintile, epoch {last}, {e.n} archs", os_withheld)
+        frame = pd.DataFrame(rows)
+        frame.attrs["best_zse"] = best_zse
+        frame.attrs["oneshot_verdict"] = verdict["text"]
         return frame
 
     # ---- run_all's compute stage --------------------------------------------------------------
