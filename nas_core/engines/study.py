@@ -366,6 +366,12 @@ class Study:
             rows.append(levels.assign(checkpoint=f"{name} (epoch {int(epoch)})", epoch=int(epoch)))
         return pd.concat(rows, ignore_index=True)
 
+    def mean_os_acc(self, tidy: pd.DataFrame) -> pd.DataFrame:
+        """Mean OS acc over the evaluated architectures at every checkpoint, with its spread."""
+        from nas_core.analyses.oneshot_extras import mean_os_acc_along_training
+
+        return mean_os_acc_along_training(tidy)
+
     # ---- RQ2 ------------------------------------------------------------------------------------
 
     def flops(self, indices) -> pd.Series:
@@ -439,6 +445,18 @@ class Study:
                 "seed_summary": pd.DataFrame({"mean": [last.mean()], "std": [last.std(ddof=0)], "min": [last.min()],
                                               "max": [last.max()], "n": [len(last)]}),
                 "between_seeds": seed_agreement(last_tables)}
+
+    def stability_topk(self, sampler: str = "iso") -> pd.DataFrame:
+        """Relative tau and relative P@top / P@bottom (0.5 %, 5 %) of OS acc between adjacent
+        checkpoints, per supernet seed (the later checkpoint treated as the truth)."""
+        from nas_core.analyses.oneshot_extras import adjacent_topk_stability
+
+        frames = []
+        for seed in self.plan.supernet_seeds:
+            tidy = self.os_scores(sampler, seed)
+            tables = {int(e): self.os_table(tidy, e).set_index("index")["os_acc"] for e in sorted(tidy["epoch"].unique())}
+            frames.append(adjacent_topk_stability(tables).assign(seed=seed))
+        return pd.concat(frames, ignore_index=True)
 
     # ---- RQ3 ------------------------------------------------------------------------------------
 
@@ -537,6 +555,104 @@ class Study:
                                                extra={"variant": "BN affine" if a else "no affine (reference)"})
                   for a in (False, True)]
         return pd.concat(frames, ignore_index=True)
+
+    def variant_run(self, sampler: str, seed: int | None = None, affine: bool = False) -> Path:
+        """A supernet for the RQ3 variants added to the study (MC counts, op and soft pruning),
+        trained for the profile's `variant_epochs` (0: the supernet protocol's epochs)."""
+        from nas_core.engines.supernet_train import train_supernet
+
+        seed = self.plan.supernet_seeds[0] if seed is None else seed
+        proto = self.sn_protocol(sampler, seed, affine, epochs=self.plan.variant_epochs or None)
+        run = self.run_dir(proto)
+        train_supernet(proto, run, dataset=self.dataset, data_root=self.data_root, device=self.device,
+                       data_protocol=protocol("data", self.profile))
+        return run
+
+    def seed_ensemble(self) -> pd.DataFrame:
+        """All criteria at the last checkpoint for each supernet seed alone, the mean of their
+        OS acc (an ensemble of independent supernets), and seed 0's temporal ensemble (mean of
+        its last `ensemble_last` checkpoints' scores) beside them."""
+        from nas_core.analyses.oneshot_extras import seed_ensemble
+
+        tables, wides = {}, []
+        for seed in self.plan.supernet_seeds:
+            tidy = self.os_scores("iso", seed)
+            tables[seed] = self.os_table(tidy).set_index("index")["os_acc"]
+            wides.append(tables[seed].rename(f"seed {seed}").reset_index())
+            if seed == self.plan.supernet_seeds[0]:
+                ckpts = sorted(tidy["epoch"].unique())[-self.plan.ensemble_last:]
+                temporal = (tidy[tidy["epoch"].isin(ckpts)].groupby("index")["os_acc"].mean()
+                            .rename(f"seed {seed}, mean of last {len(ckpts)} checkpoints").reset_index())
+        ens = seed_ensemble(tables).rename(f"mean of {len(tables)} seeds").reset_index()
+        return self.evaluate(self.join(*wides, ens, temporal), bootstrap=self.plan.bootstrap)
+
+    def mc_comparison(self) -> pd.DataFrame:
+        """Criteria along training for S = 1..n architectures per step (S=1 is the iso run) and
+        fair sampling, with each checkpoint's cumulative arch updates (epoch x S, in iso-epoch
+        units) so that variants can be compared at equal epochs and at equal arch updates."""
+        from nas_core.analyses.oneshot_extras import with_arch_updates
+
+        seed = self.plan.supernet_seeds[0]
+        frames = []
+        for spec in [("iso" if S == 1 else f"mc:{S}") for S in self.plan.mc_samples] + ["fair"]:
+            if spec == "iso" or spec in self.plan.rq3_samplers:
+                tidy = self.os_scores(spec, seed)
+            else:
+                tidy = self.os_scores(run=self.variant_run(spec))
+            frames.append(self.criteria_along_training(tidy, extra={"variant": spec}))
+        return with_arch_updates(pd.concat(frames, ignore_index=True))
+
+    def subspace_indices(self, removed) -> np.ndarray:
+        """The evaluation selection (same spec, capped at what exists) drawn inside the sub-space
+        of cells that use none of the `removed` ops."""
+        ops = nb201.ops_from_strings(self.truth_frame["arch_str"].tolist())
+        keep = ~np.isin(ops, [nb201.OPS.index(o) for o in removed]).any(axis=1)
+        pool = self.truth_frame[keep]
+        spec = self.plan.eval_archs
+        if spec.startswith("sample:"):
+            reps = pool[pool["iso_representative"].to_numpy()]
+            conv = nb201.space_table().has_conv_path[nb201.kit_ids_from_strings(reps["arch_str"].tolist())]
+            spec = f"sample:{min(int(spec.split(':', 1)[1]), int(conv.sum()))}"
+        return select_archs(spec, pool, seed=0)
+
+    def op_pruning(self) -> pd.DataFrame:
+        """Op pruning: a supernet trained only on the cells without the removed ops (restricted
+        sampler pool) against the full iso supernet, on the same sub-space architectures, at
+        every checkpoint both have: Kendall's tau and mean OS acc."""
+        seed = self.plan.supernet_seeds[0]
+        full = self.os_run("iso", seed)
+        rows = []
+        for removed in self.plan.op_prune:
+            idx = self.subspace_indices(removed)
+            sub = self.variant_run("without:" + "+".join(removed))
+            epochs = sorted(set(self.checkpoints(sub)) & set(self.checkpoints(full)))
+            for name, run in (("full supernet", full), ("sub-space supernet", sub)):
+                tidy = self.os_scores(indices=idx, epochs=epochs, run=run)
+                for epoch in epochs:
+                    t = self.os_table(tidy, epoch)
+                    rows.append({"removed_ops": " + ".join(removed), "supernet": name, "epoch": int(epoch),
+                                 TAU: self.tau(t, "os_acc"), "mean_os_acc": float(t["os_acc"].mean()),
+                                 "n_archs": len(t)})
+        return pd.DataFrame(rows)
+
+    def soft_pruning(self) -> pd.DataFrame:
+        """Criteria along training of the soft-pruning supernet (protocol `soft_prune`) beside
+        the iso supernet at the same checkpoints."""
+        seed = self.plan.supernet_seeds[0]
+        soft = self.os_scores(run=self.variant_run(self.plan.soft_prune))
+        iso = self.os_scores("iso", seed)
+        iso = iso[iso["epoch"].isin(soft["epoch"].unique())]
+        return pd.concat([self.criteria_along_training(iso, extra={"variant": "iso"}),
+                          self.criteria_along_training(soft, extra={"variant": self.plan.soft_prune})],
+                         ignore_index=True)
+
+    def bn_gamma_similarity(self) -> pd.DataFrame:
+        """Cosine similarity of different archs' gradients on the BN scale parameters (gamma)
+        of the BN-affine supernet, per layer and checkpoint."""
+        from nas_core.engines.supernet_diagnostics import gradient_similarity
+
+        run = self.os_run("iso", self.plan.supernet_seeds[0], affine=True)
+        return gradient_similarity(run, n_archs=self.plan.diag_archs, device=self.device, bn_scale_only=True)
 
     # ---- RQ4 ------------------------------------------------------------------------------------
 
@@ -706,6 +822,10 @@ class Study:
                 jobs.append(("supernet BN affine: train + score", lambda: self.os_scores("iso", seed0, affine=True)))
             jobs += [("post-de-isomorphism scoring", self.post_deiso), ("one-shot pruning", self.pruning),
                      ("temporal ensemble", self.temporal_ensemble)]
+            jobs += [("seed ensemble", self.seed_ensemble), ("MC sample counts", self.mc_comparison),
+                     ("op pruning", self.op_pruning), ("soft pruning", self.soft_pruning)]
+            if self.plan.rq3_affine:
+                jobs.append(("BN gamma gradient similarity", self.bn_gamma_similarity))
         if "rq4" in wants or "rq5" in wants:
             for mode in self.plan.zs_input_modes:
                 jobs.append((f"zero-shot input {mode}", lambda m=mode: self.zs_scores(input_mode=m, indices=self.rq4_indices)))

@@ -186,6 +186,9 @@ def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=N
             seen += len(y)
         mean_loss = (loss_sum / seen).item()
         scheduler.step(mean_loss)
+        if getattr(sampler, "wants_rescore", None) is not None and sampler.wants_rescore(epoch):
+            pool = sampler.draw_pool()
+            sampler.set_scores(pool, rescore_pool(net, held, pool, dataset, proto.score_batch_size, device))
         log.append({"epoch": epoch, "loss": mean_loss, "accuracy": 100.0 * correct.item() / seen,
                     "lr": optimizer.param_groups[0]["lr"], "seconds": round(time.time() - t0, 3)})
         bar.update(1)
@@ -221,6 +224,20 @@ def train_step(net: Supernet, optimizer, archs, x, y, grad_clip: float):
     torch.nn.utils.clip_grad_norm_(net.parameters(), grad_clip)
     optimizer.step()
     return loss_total / len(archs), right / len(archs)
+
+
+def rescore_pool(net: Supernet, held, kit_ids, dataset: str, batch_size: int, device: str) -> np.ndarray:
+    """Soft pruning: OS acc of each cell on ONE held-out batch, the LAST images of the held-out
+    split (the scoring engine reads from the front, so the two stay apart when it is large)."""
+    x = normalise(held.images[-batch_size:].to(device), dataset)
+    y = held.labels[-batch_size:].to(device)
+    net.scoring_mode()
+    accs = []
+    with torch.no_grad():
+        for k in kit_ids:
+            accs.append((net(x, nb201.from_kit_id(int(k))).argmax(1) == y).float().mean().item() * 100.0)
+    net.train()
+    return np.asarray(accs)
 
 
 def save_checkpoint(run: Path, epoch: int, net, optimizer, scheduler, sampler, gen, log) -> None:

@@ -104,6 +104,19 @@ report.figure("validation_batches", fig, "Kendall's tau and accuracy levels vs n
 display(Markdown(narrative.batches_summary(batches_effect)))
 
 # %% [markdown]
+# ## 6. Mean OS acc along training
+# How well the supernet fits at all: the mean held-out OS acc of the evaluated architectures at
+# every checkpoint, with its spread over architectures (quartiles, min, max).
+
+# %%
+from nas_core.analyses import oneshot_plots
+
+mean_acc = study.mean_os_acc(os_tidy)
+report.table("mean_os_acc_along_training", mean_acc, "Mean OS acc over the evaluated architectures per checkpoint, and its spread")
+fig = oneshot_plots.mean_os_acc(mean_acc)
+report.figure("mean_os_acc_along_training", fig, "Mean OS acc along training (band: 25-75 % of architectures)")
+
+# %% [markdown]
 # ## Conclusions (computed from the numbers above)
 
 # %%

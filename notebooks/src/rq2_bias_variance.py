@@ -94,6 +94,20 @@ report.figure("ranking_stability", fig, "Ranking stability between checkpoints a
 display(Markdown(narrative.variance_summary(diag, stability)))
 
 # %% [markdown]
+# ## 5. Ranking stability at the top and the bottom
+# Between each checkpoint and the previous one (the later one serves as the truth): relative
+# Kendall's τ and relative P@top / P@bottom at 0.5 % and 5 % of the architectures (missing where
+# that is less than one architecture), per supernet seed.
+
+# %%
+from nas_core.analyses import oneshot_plots
+
+topk_stab = study.stability_topk(sampler="iso")
+report.table("ranking_stability_topk", topk_stab, "Relative tau and relative P@top/bottom 0.5 % and 5 % between adjacent checkpoints")
+fig = oneshot_plots.topk_stability(topk_stab)
+report.figure("ranking_stability_topk", fig, "Relative tau and relative P@top/bottom K between adjacent checkpoints")
+
+# %% [markdown]
 # ## Conclusions (computed from the numbers above)
 
 # %%
