@@ -47,7 +47,7 @@ def score_supernet(run: Path, epoch: int, indices, arch_strs, batches: int, batc
     indices = [int(i) for i in indices]
     config = {"engine": "supernet-score-v1", "run": str(run.resolve()), "epoch": int(epoch), "batches": batches,
               "batch_size": batch_size, "ckpt_size": checkpoint_path(run, epoch).stat().st_size}
-    store = ResultStore("supernet_scores", config)
+    store = ResultStore("supernet_scores", config, unique=["index", "batch"])
     done = {k[0] for k in store.done_keys(["index"])}
     todo = [(i, s) for i, s in zip(indices, arch_strs) if i not in done]
     if todo:
