@@ -97,7 +97,7 @@ def average_checkpoints(run: Path, epochs) -> Path:
     target = Path(f"{run}-avg{'-'.join(map(str, epochs))}")
     if checkpoint_path(target, epochs[-1]).is_file():
         return target
-    states = [torch.load(checkpoint_path(run, e), map_location="cpu", weights_only=False)["model"] for e in epochs]
+    states = [load_checkpoint(run, e)[1]["model"] for e in epochs]  # verified
     mean = {k: (torch.stack([s[k].float() for s in states]).mean(0).to(states[-1][k].dtype)
                 if states[-1][k].is_floating_point() else states[-1][k]) for k in states[-1]}
     target.mkdir(parents=True, exist_ok=True)
