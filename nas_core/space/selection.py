@@ -34,13 +34,13 @@ def select_archs(spec: str, truth: pd.DataFrame, seed: int = 0, n_groups: int = 
     path = Path(spec)
     if not path.is_file():
         raise BadParameter(f"unknown architecture selection {spec!r} (and no such file)", fix=f"use {ARCHS_HELP}")
+    if not path.read_text(errors="replace").strip():
+        raise BadParameter(f"architecture file {path} is empty", where=str(path),
+                           fix="put one benchmark index per line in it")
     try:
         chosen = np.loadtxt(path, dtype=np.int64, ndmin=1)
     except ValueError as exc:
         raise BadParameter(f"{path}: expected one integer benchmark index per line ({exc})") from None
-    if chosen.size == 0:
-        raise BadParameter(f"architecture file {path} is empty", where=str(path),
-                           fix="put one benchmark index per line in it")
     unknown = np.setdiff1d(chosen, indices)
     if len(unknown):
         raise BadParameter(f"{path}: indices not in the benchmark: {unknown[:5].tolist()}",
