@@ -15,6 +15,7 @@ the column, and `describe_metric` says what it means.
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +85,19 @@ def class_mean_truth(frame: pd.DataFrame, column: str) -> pd.Series:
 
 def _read(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        if raw and not raw.endswith(b"\n"):  # the last row was cut: its last field may look valid
+            raise BadData(f"the ground-truth table {path} ends inside a row (no final newline): it is truncated",
+                          where=str(path), fix="restore or re-download it; " + HOW_TO_GET)
+        return pd.read_csv(io.BytesIO(raw))
+    except PermissionError:
+        raise BadData(f"permission denied reading the ground-truth table {path}", where=str(path),
+                      fix="make it readable (chmod a+r), or point --data-root / NAS_CORE_DATA at a copy you can read") from None
+    except BadData:
+        raise
     except Exception as exc:  # noqa: BLE001 - any parse failure is a malformed file for the user
         raise BadData(f"cannot read the ground-truth table {path}: {exc}", where=str(path),
                       fix="the file is corrupted or not a csv/parquet table; " + HOW_TO_GET) from None

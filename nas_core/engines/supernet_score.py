@@ -48,7 +48,7 @@ def score_supernet(run: Path, epoch: int, indices, arch_strs, batches: int, batc
     indices = [int(i) for i in indices]
     config = {"engine": "supernet-score-v1", "run": str(run.resolve()), "epoch": int(epoch), "batches": batches,
               "batch_size": batch_size, "ckpt_size": checkpoint_path(run, epoch).stat().st_size}
-    store = ResultStore("supernet_scores", config)
+    store = ResultStore("supernet_scores", config, unique=["index", "batch"])
     done = {k[0] for k in store.done_keys(["index"])}
     todo = [(i, s) for i, s in zip(indices, arch_strs) if i not in done]
     if todo:
@@ -98,7 +98,7 @@ def average_checkpoints(run: Path, epochs) -> Path:
     target = Path(f"{run}-avg{'-'.join(map(str, epochs))}")
     if checkpoint_path(target, epochs[-1]).is_file():
         return target
-    states = [torch.load(checkpoint_path(run, e), map_location="cpu", weights_only=False)["model"] for e in epochs]
+    states = [load_checkpoint(run, e)[1]["model"] for e in epochs]  # verified
     mean = {k: (torch.stack([s[k].float() for s in states]).mean(0).to(states[-1][k].dtype)
                 if states[-1][k].is_floating_point() else states[-1][k]) for k in states[-1]}
     target.mkdir(parents=True, exist_ok=True)

@@ -76,7 +76,8 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
                   dataset: str = "cifar10", data_root=None, C: int = 16, N: int = 5,
                   make_network: Callable | None = None, network_tag: str = "random-init",
                   split_seed: int = 0, chunk: int = 25, progress: bool = True,
-                  stop_after: int | None = None, baseline_macro: Macro | None = None) -> pd.DataFrame:
+                  stop_after: int | None = None, baseline_macro: Macro | None = None,
+                  save_seconds: float = 60.0, _retry: bool = False) -> pd.DataFrame:
     """Tidy scores for every (arch, seed, batch, proxy), computed once and cached.
 
     The complexity baselines (params, flops) describe the architecture as its ground truth
@@ -85,6 +86,9 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
 
     `make_network(ops, seed) -> nn.Module` replaces the random init; `network_tag` names it in
     the cache key. `stop_after` (testing) interrupts after that many new architectures.
+    Progress is saved every `chunk` architectures or `save_seconds`, whichever comes first, so
+    a kill loses at most that much work. Several processes may sweep overlapping sets into
+    the same cache at once: each result is kept once (`ResultStore(unique=...)`).
     """
     indices = [int(i) for i in indices]
     arch_strs = list(arch_strs)
@@ -98,7 +102,7 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
               "torch": torch.__version__.split("+")[0]}
     baseline_macro = baseline_macro or benchmark_macro(dataset)
     config["baseline_macro"] = dataclasses.asdict(baseline_macro)
-    store = ResultStore("zeroshot", config)
+    store = ResultStore("zeroshot", config, unique=["index", "seed", "batch", "proxy"])
     done = {k[0] for k in store.done_keys(["index"])}
     todo = [(i, s) for i, s in zip(indices, arch_strs) if i not in done]
     if todo:
@@ -106,7 +110,7 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
         channels = data[0][0].shape[1]
         classes = 10 if dataset in ("cifar10", "fmnist", "fmnist16") else (100 if dataset == "cifar100" else 120)
         bar = _progress(len(todo), progress, f"zero-shot ({input_mode}, {network_tag})")
-        rows, new = [], 0
+        rows, new, saved_at = [], 0, time.monotonic()
         for index, arch in todo:
             ops = nb201.parse(arch)
             p_m, f_m = params_flops(np.array([ops]), baseline_macro)
@@ -119,9 +123,9 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
                         rows.append((index, arch, int(seed), b, name, value, secs, reason))
             new += 1
             bar.update(1)
-            if new % chunk == 0:
+            if new % chunk == 0 or time.monotonic() - saved_at >= save_seconds:
                 store.append(pd.DataFrame(rows, columns=COLUMNS))
-                rows = []
+                rows, saved_at = [], time.monotonic()
             if stop_after is not None and new >= stop_after:
                 if rows:
                     store.append(pd.DataFrame(rows, columns=COLUMNS))
@@ -132,6 +136,13 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
         bar.close()
     frame = store.read()
     frame = frame[frame["index"].isin(indices)].sort_values(["index", "seed", "batch", "proxy"], ignore_index=True)
+    missing = sorted(set(indices) - set(frame["index"].tolist())) if len(frame) else sorted(set(indices))
+    if missing:  # e.g. a part moved aside by a concurrent reader after it was counted as done
+        if _retry:
+            raise RuntimeError(f"zero-shot cache {store.path} still lacks {len(missing)} architecture(s)")
+        return run_zero_shot(indices, arch_strs, proxies, seeds, batches, batch_size, input_mode, device, dataset,
+                             data_root, C, N, make_network, network_tag, split_seed, chunk, progress, None,
+                             baseline_macro, save_seconds, _retry=True)
     failed = frame["value"].isna().sum()
     if failed and progress:
         print(f"[zero-shot] {failed} NaN score(s): " + "; ".join(

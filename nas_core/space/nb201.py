@@ -179,15 +179,23 @@ SPACE_TABLE_VERSION = 1  # bump when a rule above changes: invalidates the on-di
 @lru_cache(maxsize=1)
 def space_table() -> SpaceTable:
     """Computed once per machine (about 0.3 s) and kept in the cache as an npz."""
-    from nas_core.cache import atomic_write_bytes
+    import io
+    import zipfile
+
+    from nas_core.cache import CorruptFile, quarantine, read_checked, write_checked
     from nas_core.config import cache_dir
 
     path = cache_dir() / "space" / f"nb201_table_v{SPACE_TABLE_VERSION}.npz"
     ops = all_ops()
     if path.is_file():
-        with np.load(path, allow_pickle=False) as z:
-            return SpaceTable(ops, z["canonical"].astype(object), z["iso_key"], z["has_conv_path"],
-                              z["depth"], z["live"])
+        try:
+            with np.load(io.BytesIO(read_checked(path)), allow_pickle=False) as z:
+                return SpaceTable(ops, z["canonical"].astype(object), z["iso_key"], z["has_conv_path"],
+                                  z["depth"], z["live"])
+        except CorruptFile as exc:
+            quarantine(path, exc.reason)
+        except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            quarantine(path, f"unreadable npz: {type(exc).__name__}")
     rows = ops.tolist()
     canon = np.array([canonical_string(row) for row in rows], dtype=object)
     _, first, inverse = np.unique(canon, return_index=True, return_inverse=True)
@@ -200,10 +208,9 @@ def space_table() -> SpaceTable:
     conv = (live & np.isin(ops, CONV_OPS)).any(1)
     depth = np.array([conv_depth(row) for row in rows])
     table = SpaceTable(ops, canon, iso, conv, depth, live)
-    import io
     buf = io.BytesIO()
     np.savez(buf, canonical=canon.astype(str), iso_key=iso, has_conv_path=conv, depth=depth, live=live)
-    atomic_write_bytes(path, buf.getvalue())
+    write_checked(path, buf.getvalue())
     return table
 
 
