@@ -25,6 +25,7 @@ import torch
 from torch.nn import functional as F
 
 from nas_core.cache import atomic_write_bytes, atomic_write_frame, atomic_write_json
+from nas_core.config import show_progress
 from nas_core.data.images import augment, normalise, train_heldout
 from nas_core.errors import BadParameter
 from nas_core.nets.supernet import Supernet
@@ -137,7 +138,7 @@ def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=N
     from tqdm.auto import tqdm
 
     bar = tqdm(total=proto.epochs, initial=start, desc=f"supernet {proto.sampler} seed {proto.seed}",
-               unit="epoch", disable=not progress, mininterval=2.0)
+               unit="epoch", disable=not show_progress(progress), mininterval=2.0)
     for epoch in range(start + 1, proto.epochs + 1):
         net.train()
         t0 = time.time()
