@@ -284,6 +284,18 @@ class Report:
         board = leaderboard(crit, seconds)
         return self.table(name, board, caption or "Leaderboard", view=leaderboard_view(board), max_rows=len(board))
 
+    def reproduction(self, tables: dict, context: dict, rq: str | None = None) -> Path:
+        """The study's published numbers for this notebook beside the kit's (see
+        nas_core.analyses.reproduction): written as `<rq>_reproduction` and shown inline.
+        `tables`: result tables by name (e.g. {"rq1_zse_criteria": frame}); `context`:
+        `reproduction.profile_context(...)`."""
+        from nas_core.analyses import reproduction as R
+
+        table = R.reproduction_table(R.load_published(rq or self.rq), tables, context)
+        view = table[["setting", "criterion", "published", "kit", "n", "verdict", "reason"]]
+        return self.table("reproduction", table, "The study's published numbers beside the kit's", view=view,
+                          max_rows=len(table))
+
     def _show_table(self, frame: pd.DataFrame, caption: str, filename: str, max_rows: int, compact: bool) -> None:
         from IPython.display import Markdown, display
 
@@ -362,6 +374,7 @@ def write_index(profile: str, out_root: Path | None = None, benchmark: str = "nb
         for f in figures:
             lines.append(f"- figure [{f.stem}](figures/{f.name}) ([svg](figures/{f.stem}.svg)): {_caption(f)}")
         lines.append("")
+    lines += _reproduction_lines(root, profile)
     path = root / "README.md"
     atomic_write_text(path, "\n".join(lines))
     return path
@@ -372,3 +385,16 @@ def _caption(path: Path) -> str:
     if meta.is_file():
         return json.loads(meta.read_text()).get("caption", "")
     return ""
+
+
+def _reproduction_lines(root: Path, profile: str) -> list[str]:
+    """The verdicts of every notebook's `<rq>_reproduction` table: counts, then the section
+    'what reproduces, what does not yet' (generated, never typed)."""
+    from nas_core.analyses import reproduction as R
+
+    frames = [pd.read_csv(p, keep_default_na=False) for p in sorted((root / "tables").glob("*_reproduction.csv"))]
+    if not frames:
+        return []
+    counts = R.summary(frames)
+    return ["## The study's published numbers beside the kit's", "", markdown_table(counts),
+            R.markdown_section(frames, profile)]

@@ -89,3 +89,22 @@ def test_leaderboard_row_equals_scipy_and_hand_counts():
     assert board["τ-b"].is_monotonic_decreasing
     view = leaderboard_view(board)
     assert view.loc[view["estimator"] == "mine", "τ-b [95 % CI]"].item().startswith(f"{row['τ-b']:.3f} [")
+
+
+def test_reproduction_table_goes_to_the_index(tmp_path):
+    import numpy as np
+
+    from nas_core.analyses.reproduction import profile_context
+
+    rep = Report("quick", "rq1", config={"profile": "quick", "benchmark": "nb201"}, out_root=tmp_path, inline=False)
+    crit = pd.DataFrame({"estimator": ["params", "jacob_cov", "synflow", "plain"], "criterion": "kendall_tau_b",
+                         "k": np.nan, "value": [0.59, 0.30, 0.55, -0.4], "ci_low": [0.54, 0.25, 0.5, -0.45],
+                         "ci_high": [0.64, 0.35, 0.6, -0.35], "n": 300})
+    rep.reproduction({"rq1_zse_criteria": crit}, profile_context("quick", "nb201", 300))
+    table = pd.read_csv(tmp_path / "tables" / "rq1_reproduction.csv")
+    verdicts = table.set_index("id")["verdict"]
+    assert verdicts["nb201_params_tau"] == "reproduced" and verdicts["nb201_jacob_cov_tau"] == "differs"
+    assert verdicts["nb201_plain_worst"] == "reproduced"
+    assert "supernet epochs 20, the study 1000" in table.set_index("id").loc["nb201_ose_shape", "reason"]
+    index = write_index("quick", out_root=tmp_path).read_text()
+    assert "## What reproduces, what does not yet (profile `quick`)" in index and "jacob_cov" in index
