@@ -1,4 +1,4 @@
-"""The notebooks: in sync with their sources, output-free, with a papermill-readable
+"""The notebooks: in sync with their jupytext percent sources, output-free, with a papermill-readable
 parameters cell that every notebook shares."""
 import subprocess
 import sys
