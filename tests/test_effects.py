@@ -171,3 +171,45 @@ def test_top_bottom_effect_matches_point_criteria():
     eff = top_bottom_effect(a, t, 0.1, n_boot=100)
     assert eff.delta == pytest.approx(p_at_top(a, t, ks=(0.1,))[0] - p_at_bottom(a, t, ks=(0.1,))[0])
     assert eff.low <= eff.delta <= eff.high
+
+
+def test_withheld_effects_never_state_a_direction():
+    from nas_core.analyses.effects import withhold
+
+    effects = {"os_acc": Effect(0.3, 0.2, 0.4, n=300), "snip": Effect(0.3, 0.2, 0.4, n=300)}
+    marked = withhold(effects, "the 2 supernet seeds agree only at τ = 0.13 (< 0.5)")
+    assert marked["os_acc"].direction == 0 and marked["snip"].direction == 1
+    text = describe(marked["os_acc"], "training")
+    assert "not comparable at this profile" in text and "raises" not in text
+    assert withhold(effects, "") is effects
+
+
+def _per_seed(acc_by_seed, n=40):
+    import pandas as pd
+
+    rows = []
+    for seed, acc in acc_by_seed.items():
+        for i in range(n):
+            rows.append({"index": i, "arch_str": f"a{i}", "epoch": 3, "batch": 0, "os_acc": acc[i],
+                         "os_loss": -acc[i], "seed": seed})
+    return pd.DataFrame(rows)
+
+
+def test_oneshot_verdict_checks_seed_agreement_and_ties(monkeypatch):
+    from nas_core.engines.study import Study
+
+    monkeypatch.delenv("NAS_CORE_DATA", raising=False)
+    study = Study("smoke")
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=40)
+    agree = study.oneshot_verdict(_per_seed({0: base, 1: base + 0.01 * rng.normal(size=40)}))
+    assert agree["informative"] and agree["seeds_tau"] > 0.9 and agree["tie_share"] == 0
+    random = study.oneshot_verdict(_per_seed({0: base, 1: rng.normal(size=40)}))
+    assert not random["informative"] and "agree only at" in random["reason"]
+    assert "not comparable" in random["text"]
+    tied = study.oneshot_verdict(_per_seed({0: np.round(base), 1: np.round(base)}))
+    assert not tied["informative"] and "tie on OS acc" in tied["reason"]
+    # tie share by hand: values shared by 2+ architectures
+    vals = np.round(base)
+    _, counts = np.unique(vals, return_counts=True)
+    assert tied["tie_share"] == pytest.approx(counts[counts > 1].sum() / 40)

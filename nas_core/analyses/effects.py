@@ -25,11 +25,13 @@ class Effect:
     high: float
     n: int                                   # architectures resampled
     seed_deltas: tuple = field(default=())   # point difference per supernet seed, if any
+    withheld: str = ""                       # why no direction may be drawn at all (e.g. one-shot
+                                             # estimator not informative at this profile)
 
     @property
     def direction(self) -> int:
         """+1 / -1 when the interval and every seed agree on the sign, else 0."""
-        if not all(np.isfinite([self.delta, self.low, self.high])):
+        if self.withheld or not all(np.isfinite([self.delta, self.low, self.high])):
             return 0
         sign = 1 if self.low > 0 else -1 if self.high < 0 else 0
         if sign and self.seed_deltas and not all(np.sign(d) == sign for d in self.seed_deltas):
@@ -54,6 +56,9 @@ def describe(effect: Effect, subject: str, *, up: str = "raises", down: str = "l
     """'<subject> raises τ (Δ = ...)' or 'no effect of <subject> on τ is detectable ...'."""
     if not np.isfinite(effect.delta):
         return f"the effect of {subject} on {quantity} could not be computed"
+    if effect.withheld:
+        return (f"the effect of {subject} on {quantity} is not comparable at this profile ({effect.withheld}; "
+                f"{effect.interval_text(digits)})")
     d = effect.direction
     if d:
         return f"{subject} {up if d > 0 else down} {quantity} ({effect.interval_text(digits)})"
@@ -150,3 +155,12 @@ def top_bottom_effect(score, truth, k: float, n_boot: int = 1000, seed: int = 0,
     diff = diff[np.isfinite(diff)]
     lo, hi = np.percentile(diff, [50 * (1 - level), 50 * (1 + level)]) if diff.size else (np.nan, np.nan)
     return Effect(point, float(lo), float(hi), n=len(s))
+
+
+def withhold(effects: dict, reason: str, keys=("os_acc", "os_loss")) -> dict:
+    """The same effects, those of `keys` marked as carrying no direction (with the reason)."""
+    import dataclasses
+
+    if not reason:
+        return effects
+    return {k: dataclasses.replace(e, withheld=reason) if k in keys else e for k, e in effects.items()}

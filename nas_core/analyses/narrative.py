@@ -252,24 +252,36 @@ def variant_summary(crit: pd.DataFrame, what: str) -> str:
     return f"At the last checkpoint, by {what}: " + "; ".join(parts) + "."
 
 
-def pruning_summary(frame: pd.DataFrame) -> str:
+def pruning_summary(frame: pd.DataFrame, withheld: str = "") -> str:
+    """One-shot pruning against the unpruned supernet at the same epoch, on the kept archs;
+    directions only where the paired intervals exclude 0 (and the one-shot estimator is
+    informative at this profile: `withheld` says why not)."""
     if frame.empty:
         return "No pruning results."
     out = []
     for p, g in frame.groupby("keep_fraction"):
-        g = g.set_index("stage")["kendall_tau_b"]
-        if {"before", "after"} <= set(g.index):
-            out.append(f"- keep {p * 100:g} %: τ inside the sub-space {_fmt(g['before'])} before, {_fmt(g['after'])} "
-                       f"after fine-tuning there ({_direction(g['after'] - g['before'])} change).")
+        after = g[g["stage"] == "after"]
+        before = g[g["stage"] == "before"]
+        if after.empty or before.empty:
+            continue
+        a, b = after.iloc[0], before.iloc[0]
+        tau = Effect(a["delta_tau"], a.get("delta_tau_low", np.nan), a.get("delta_tau_high", np.nan),
+                     n=int(a["n_archs"]), withheld=withheld)
+        acc = Effect(a["delta_mean_os_acc"], a.get("delta_mean_os_acc_low", np.nan),
+                     a.get("delta_mean_os_acc_high", np.nan), n=int(a["n_archs"]), withheld=withheld)
+        out.append(f"- keep {p * 100:g} % ({int(a['n_archs'])} archs), pruned at epoch {int(a['prune_epoch'])} and "
+                   f"fine-tuned to {int(a['epoch'])}, against the unpruned supernet at epoch {int(b['epoch'])}: "
+                   f"{describe(acc, 'pruning', quantity='mean OS acc (points)', digits=2)}; "
+                   f"{describe(tau, 'pruning', quantity='τ inside the kept sub-space')}.")
     return "\n".join(out) or "No pruning results."
 
 
-def rq3_conclusions(samplers, post, pruning, ensemble, affine) -> str:
+def rq3_conclusions(samplers, post, pruning, ensemble, affine, withheld: str = "") -> str:
     lines = [variant_summary(samplers, "sampling strategy")]
     d = _scalar(post)
     if not d.empty:
         lines.append("Post-de-isomorphism: " + "; ".join(f"{r['estimator']} τ = {_fmt(r['value'])}" for _, r in d.iterrows()) + ".")
-    lines.append(pruning_summary(pruning))
+    lines.append(pruning_summary(pruning, withheld))
     d = _scalar(ensemble)
     if not d.empty:
         lines.append(f"Temporal ensemble: best variant **{d.iloc[0]['estimator']}** (τ = {_fmt(d.iloc[0]['value'])}); "
@@ -349,37 +361,63 @@ def search_summary(summary: pd.DataFrame) -> str:
 
 
 def guidelines(evidence: pd.DataFrame, search: pd.DataFrame) -> str:
-    """Numbered guidelines; each states its evidence from the `evidence` table."""
-    ev = evidence.set_index("item")["value"] if not evidence.empty else pd.Series(dtype=float)
+    """Numbered guidelines; each names its evidence (estimator, checkpoint, n, seeds) from the
+    `evidence` table (Study.collect_evidence) and states a direction only where its interval
+    carries one."""
+    if evidence.empty:
+        return "Not enough results for guidelines."
+    ev = evidence.set_index("item")
+
+    def eff(key):
+        if key not in ev.index:
+            return None
+        r = ev.loc[key]
+        return Effect(r["value"], r["low"], r["high"], n=int(r["n"]), withheld=r.get("withheld", "") or "")
+
+    def cite(key):
+        return f" *Evidence: {ev.loc[key, 'evidence']}.*"
+
     g = []
-
-    def get(key):
-        return ev.get(key, np.nan)
-
-    os_tau, best_zs, best_zs_tau, flops_tau = get("os_tau_final"), evidence.attrs.get("best_zse"), get("best_zse_tau"), get("flops_tau")
-    if np.isfinite(os_tau) and np.isfinite(best_zs_tau):
-        pick = "the one-shot estimator" if os_tau >= best_zs_tau else f"the zero-shot proxy {best_zs}"
-        g.append(f"**Choose the estimator by measured ranking quality, not by cost alone.** Here {pick} ranks best "
-                 f"(OS acc τ = {_fmt(os_tau)}, best ZSE {best_zs} τ = {_fmt(best_zs_tau)}).")
-    if np.isfinite(flops_tau):
-        beat = int(get("n_zse_beating_flops")) if np.isfinite(get("n_zse_beating_flops")) else 0
-        g.append(f"**Always report #FLOPs/#params as a baseline.** FLOPs alone reach τ = {_fmt(flops_tau)}; "
-                 f"only {beat} zero-shot proxies beat it.")
-    if np.isfinite(get("deiso_gain")):
-        g.append(f"**De-isomorphic sampling / post-de-isomorphism** changed OS τ by {_fmt(get('deiso_gain'))} "
-                 f"({'use it' if get('deiso_gain') > 0 else 'no gain at this budget'}).")
-    if np.isfinite(get("batches_gain")):
-        g.append(f"**Score the supernet on enough validation data**: going from 1 batch to all batches changed τ by "
-                 f"{_fmt(get('batches_gain'))} (ties in OS acc carry no ranking information).")
-    if np.isfinite(get("noise_gap")):
-        g.append(f"**Check what a proxy measures**: replacing images by noise changes proxies' τ by "
-                 f"{_fmt(get('noise_gap'))} on average — proxies that do not change are architecture-size counters.")
-    if np.isfinite(get("complexity_slope")):
-        g.append(f"**Watch the complexity bias**: the OS estimator's ranking difference changes by {_fmt(get('complexity_slope'))} "
-                 "per FLOPs quintile; compare architectures within similar FLOPs when you can.")
+    best_zs = evidence.attrs.get("best_zse")
+    gap = eff("best_zse_minus_baseline")
+    if gap is not None:
+        verdict = {1: f"{best_zs} detectably beats the best complexity baseline",
+                   -1: f"even the best proxy, {best_zs}, ranks detectably worse than a plain size count",
+                   0: f"the best proxy, {best_zs}, is not detectably better than a plain size count"}[gap.direction]
+        g.append(f"**Always report #params / #FLOPs beside a proxy.** Here {verdict} ({gap.interval_text()})."
+                 + cite("best_zse_minus_baseline") + " " + cite("n_zse_beating_baseline").strip())
+    os_gap = eff("os_minus_baseline")
+    if os_gap is not None:
+        if os_gap.withheld:
+            g.append(f"**Do not trust a short supernet run.** The one-shot estimator is not comparable at this profile "
+                     f"({os_gap.withheld}); train longer or with more seeds before using it." + cite("os_minus_baseline"))
+        else:
+            word = {1: "ranks detectably better than", -1: "ranks detectably worse than",
+                    0: "is not detectably different from"}[os_gap.direction]
+            g.append(f"**Choose the estimator by measured ranking quality, not by cost alone.** The one-shot "
+                     f"estimator {word} the best complexity baseline ({os_gap.interval_text()})." + cite("os_minus_baseline"))
+    for key, subject, advice in (
+            ("deiso_gain", "de-isomorphic sampling (vs iso)", "**Sample de-isomorphic architectures.**"),
+            ("batches_gain", "scoring on all validation batches (vs one)", "**Score the supernet on enough validation data.**")):
+        e = eff(key)
+        if e is not None:
+            g.append(f"{advice} Here {describe(e, subject)}." + cite(key))
+    e = eff("complexity_slope")
+    if e is not None:
+        what = {1: "over-rates large architectures", -1: "over-rates small architectures",
+                0: "shows no detectable complexity bias at this profile"}[e.direction]
+        g.append(f"**Watch the complexity bias.** The one-shot estimator {what} (RD slope per FLOPs quintile, "
+                 f"{e.interval_text()}" + (f"; not comparable: {e.withheld}" if e.withheld else "") + "); compare "
+                 "architectures of similar FLOPs when you can." + cite("complexity_slope"))
+    if "noise_gap" in ev.index:
+        g.append(f"**Check what a proxy measures.** Replacing the images by noise changes the proxies' τ by "
+                 f"{_fmt(ev.loc['noise_gap', 'value'])} on average." + cite("noise_gap")
+                 + " Proxies whose τ does not change are architecture counters rather than data-driven estimates.")
     if not search.empty:
         s = search[search["estimator"] != "truth"].sort_values("true_acc_mean", ascending=False)
         if len(s):
-            g.append(f"**Judge estimators by the search they drive**: the best-driven search ({s.iloc[0]['estimator']}, "
-                     f"{s.iloc[0]['method']}, budget {s.iloc[0]['budget']}) finds {_fmt(s.iloc[0]['true_acc_mean'], 2)} % on average.")
+            r = s.iloc[0]
+            spread = f" ± {_fmt(r['true_acc_std'], 2)} (sd over {int(r['n'])} search seeds)" if "true_acc_std" in r else ""
+            g.append(f"**Judge estimators by the search they drive.** The best-driven search ({r['estimator']}, "
+                     f"{r['method']}, budget {r['budget']}) finds {_fmt(r['true_acc_mean'], 2)} %{spread}.")
     return "\n".join(f"{i}. {t}" for i, t in enumerate(g, 1)) or "Not enough results for guidelines."

@@ -74,9 +74,12 @@ def metric_column(frame: pd.DataFrame, dataset: str, metric: str) -> str:
     return col
 
 
-def iso_mean(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Ground truth per isomorphism class = mean over the class members (STUDY.md)."""
-    return frame.groupby("iso_class")[column].mean()
+def class_mean_truth(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The study's ground truth of a de-isomorphic class: the mean of `column` over the class's
+    members. Returned for every architecture (each carries its class mean), indexed by the
+    benchmark index; NaN members are skipped."""
+    values = frame.groupby("iso_class")[column].transform("mean")
+    return pd.Series(values.to_numpy(), index=frame["index"].to_numpy(), name=column)
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -113,8 +116,7 @@ def _validated(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
         raise BadData(f"ground-truth table {path}: its iso_class column disagrees with NAS-Bench-201's "
                       "isomorphism rule", where=str(path), fix=HOW_TO_GET)
     frame["iso_class"] = iso
-    first = pd.Series(np.arange(len(iso))).groupby(iso).transform("min").to_numpy()
-    frame["iso_representative"] = first == np.arange(len(iso))
+    frame["iso_representative"] = nb201.class_representatives(kit, frame["index"].to_numpy())
     frame = frame.drop(columns=[c for c in ("is_iso_representative",) if c in frame.columns])
     return frame
 

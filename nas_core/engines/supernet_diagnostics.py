@@ -90,8 +90,10 @@ def _layer_of(name: str) -> str:
     return f"{parts[0]}.{parts[1]}" if parts[0] == "cells" else parts[0]
 
 
-def gradient_similarity(run: Path, n_archs: int = 16, device: str = "cpu") -> pd.DataFrame:
-    """Tidy: epoch, layer, cosine (mean over pairs that share parameters there), n_pairs."""
+def gradient_similarity(run: Path, n_archs: int = 16, device: str = "cpu", bn_scale_only: bool = False) -> pd.DataFrame:
+    """Tidy: epoch, layer, cosine (mean over pairs that share parameters there), n_pairs.
+    bn_scale_only: only the BatchNorm scale parameters (gamma) count -- in the BN-affine
+    variant the cells' gammas are shared between the archs that use an op, like conv weights."""
     record = run_record(run)
 
     def compute(epoch):
@@ -102,9 +104,13 @@ def gradient_similarity(run: Path, n_archs: int = 16, device: str = "cpu") -> pd
         archs = [sampler.step()[0] for _ in range(n_archs)]
         names = [n for n, _ in net.named_parameters()]
         params = list(net.parameters())
+        if bn_scale_only:
+            gammas = {id(m.weight) for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d) and m.affine}
         grads = []
         for arch in archs:
             used = {id(p) for p in net.used_parameters(arch)}
+            if bn_scale_only:
+                used &= gammas
             g = torch.autograd.grad(F.cross_entropy(net(x, arch), y), params, allow_unused=True)
             grads.append({n: gi.flatten() for n, p, gi in zip(names, params, g) if gi is not None and id(p) in used})
         sums: dict[str, list[float]] = {}
@@ -119,4 +125,4 @@ def gradient_similarity(run: Path, n_archs: int = 16, device: str = "cpu") -> pd
         return pd.DataFrame([{"epoch": epoch, "layer": layer, "cosine": float(np.mean(v)), "n_pairs": len(v)}
                              for layer, v in sorted(sums.items())])
 
-    return _cached("gradient_similarity", run, n_archs, compute)
+    return _cached("bn_gamma_similarity" if bn_scale_only else "gradient_similarity", run, n_archs, compute)

@@ -19,7 +19,8 @@ from torch.nn import functional as F
 from nas_core.cache import ResultStore, atomic_write_bytes, atomic_write_json, config_key
 from nas_core.config import show_progress
 from nas_core.data.images import normalise
-from nas_core.engines.supernet_train import checkpoint_path, list_checkpoints, load_checkpoint, load_data, run_record
+from nas_core.engines.supernet_train import (checkpoint_path, initial_supernet, list_checkpoints, load_checkpoint,
+                                             load_data, run_record)
 from nas_core.errors import BadParameter
 from nas_core.nets.supernet import SupernetArch
 from nas_core.space import nb201
@@ -110,10 +111,14 @@ def average_checkpoints(run: Path, epochs) -> Path:
 
 
 def arch_network_factory(run: Path, epoch: int, device: str = "cpu"):
-    """(make_network(ops, seed), tag) for the zero-shot engine: the trained supernet restricted
-    to each architecture (RQ4). The seed is ignored: the weights are the supernet's."""
-    net, _ = load_checkpoint(Path(run), epoch, device)
-    tag = f"supernet:{config_key({'run': str(Path(run).resolve()), 'epoch': int(epoch)})}"
+    """(make_network(ops, seed), tag) for the zero-shot engine: the supernet restricted to each
+    architecture (RQ4), at checkpoint `epoch`; epoch 0 is the supernet's own random init
+    (rebuilt from the run's seed exactly as training builds it). The seed is ignored: the
+    weights are the supernet's. Dropout is removed (as in scoring), whatever mode the proxies
+    put the network in."""
+    net = initial_supernet(Path(run), device) if int(epoch) == 0 else load_checkpoint(Path(run), epoch, device)[0]
+    net.dropout = torch.nn.Identity()
+    tag = f"supernet-v2:{config_key({'run': str(Path(run).resolve()), 'epoch': int(epoch)})}"
 
     def make(ops, seed):
         return SupernetArch(net, ops)

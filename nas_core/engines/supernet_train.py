@@ -75,6 +75,33 @@ def load_checkpoint(run: Path, epoch: int, device: str = "cpu") -> tuple[Superne
     return net.to(device), state
 
 
+def official_kit_order(dataset: str, data_root=None) -> np.ndarray | None:
+    """Kit ids in the official index order of the benchmark a run on `dataset` is evaluated
+    against (the de-iso representatives are the lowest official index of each class): NB201's
+    ground-truth table for CIFAR-10; None for the mini benchmark, whose index is the kit id."""
+    if dataset != "cifar10":
+        return None
+    from nas_core.data.groundtruth import load_ground_truth
+
+    return nb201.kit_ids_from_strings(load_ground_truth("nb201", data_root)["arch_str"].tolist())
+
+
+def initial_supernet(run: Path, device: str = "cpu") -> Supernet:
+    """The run's weights before its first step (epoch 0), rebuilt deterministically from its seed
+    exactly as `train_supernet` builds them (a run started from another run's weights has none)."""
+    record = run_record(run)
+    if record.get("start_from"):
+        raise BadParameter(f"{run} started from another run's weights: it has no random init of its own",
+                           fix=f"use the source run {record['start_from'][0]}")
+    proto = SupernetProtocol(**record["protocol"])
+    return _seeded_supernet(proto, record["channels"], record["classes"]).to(device)
+
+
+def _seeded_supernet(proto: SupernetProtocol, channels: int, classes: int) -> Supernet:
+    torch.manual_seed(proto.seed)  # initial weights, then dropout
+    return build_supernet(proto, channels, classes)
+
+
 def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=None, device: str = "cpu",
                    data_protocol: DataProtocol = DataProtocol(), restrict_to=None, start_from: tuple | None = None,
                    progress: bool = True, stop_after_epoch: int | None = None) -> Path:
@@ -89,6 +116,8 @@ def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=N
               "data_protocol": asdict(data_protocol),
               "restrict_to": None if restrict_to is None else [int(k) for k in restrict_to],
               "start_from": None if start_from is None else [str(start_from[0]), int(start_from[1])]}
+    if proto.sampler == "deiso":  # runs sampled under an older representative rule are not reused
+        record["deiso_representative"] = "lowest official index"
     path = run / "protocol.json"
     if path.is_file():
         old = json.loads(path.read_text())
@@ -107,13 +136,13 @@ def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=N
     channels, classes = train.images.shape[1], train.num_classes
     if not path.is_file():
         atomic_write_json(path, {**record, "channels": int(channels), "classes": int(classes)})
-    torch.manual_seed(proto.seed)  # initial weights, then dropout
-    net = build_supernet(proto, channels, classes).to(device)
+    net = _seeded_supernet(proto, channels, classes).to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=proto.lr, momentum=proto.momentum,
                                 weight_decay=proto.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=proto.plateau_factor,
                                                            patience=proto.plateau_patience)
-    sampler = make_sampler(proto.sampler, proto.seed, restrict_to=restrict_to)
+    order = official_kit_order(dataset, data_root) if proto.sampler == "deiso" and restrict_to is None else None
+    sampler = make_sampler(proto.sampler, proto.seed, restrict_to=restrict_to, official_order=order)
     gen = torch.Generator().manual_seed(proto.seed)  # data order + augmentation (CPU: reproducible)
     start, log = 0, []
     if done:
@@ -158,6 +187,9 @@ def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=N
             seen += len(y)
         mean_loss = (loss_sum / seen).item()
         scheduler.step(mean_loss)
+        if getattr(sampler, "wants_rescore", None) is not None and sampler.wants_rescore(epoch):
+            pool = sampler.draw_pool()
+            sampler.set_scores(pool, rescore_pool(net, held, pool, dataset, proto.score_batch_size, device))
         log.append({"epoch": epoch, "loss": mean_loss, "accuracy": 100.0 * correct.item() / seen,
                     "lr": optimizer.param_groups[0]["lr"], "seconds": round(time.time() - t0, 3)})
         bar.update(1)
@@ -193,6 +225,20 @@ def train_step(net: Supernet, optimizer, archs, x, y, grad_clip: float):
     torch.nn.utils.clip_grad_norm_(net.parameters(), grad_clip)
     optimizer.step()
     return loss_total / len(archs), right / len(archs)
+
+
+def rescore_pool(net: Supernet, held, kit_ids, dataset: str, batch_size: int, device: str) -> np.ndarray:
+    """Soft pruning: OS acc of each cell on ONE held-out batch, the LAST images of the held-out
+    split (the scoring engine reads from the front, so the two stay apart when it is large)."""
+    x = normalise(held.images[-batch_size:].to(device), dataset)
+    y = held.labels[-batch_size:].to(device)
+    net.scoring_mode()
+    accs = []
+    with torch.no_grad():
+        for k in kit_ids:
+            accs.append((net(x, nb201.from_kit_id(int(k))).argmax(1) == y).float().mean().item() * 100.0)
+    net.train()
+    return np.asarray(accs)
 
 
 def save_checkpoint(run: Path, epoch: int, net, optimizer, scheduler, sampler, gen, log) -> None:

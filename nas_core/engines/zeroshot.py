@@ -3,7 +3,8 @@
 For each (architecture, seed) the network is built from the seed (PyTorch default init,
 `nas_core.nets.network.init_seeded`) or by a caller's `make_network` (e.g. the trained
 supernet restricted to the architecture, RQ4). For each batch ONE shared pass computes every
-requested network proxy (`nas_core.proxies.passes`); synflow has its own float64 pass.
+requested network proxy (`nas_core.proxies.api.score_detailed`, the function behind the public
+`nas_core.score`); synflow has its own float64 pass.
 Results go to a `ResultStore` keyed by the full configuration, one part per chunk of
 architectures, so an interrupted sweep resumes where it stopped. A proxy that fails
 numerically is recorded as NaN with its reason, never stopping the sweep.
@@ -14,8 +15,6 @@ own reduction time.
 from __future__ import annotations
 
 import dataclasses
-import math
-import time
 from typing import Callable
 
 import numpy as np
@@ -28,7 +27,7 @@ from nas_core.config import show_progress
 from nas_core.data.images import normalise, train_heldout
 from nas_core.errors import BadParameter
 from nas_core.nets.network import init_seeded
-from nas_core.proxies.passes import main_pass, synflow_pass
+from nas_core.proxies.api import score_detailed
 from nas_core.space import nb201
 from nas_core.space.complexity import Macro, dataset_macro, params_flops
 
@@ -57,52 +56,9 @@ def input_batches(dataset: str, data_root, batches: int, batch_size: int, input_
 
 def score_network(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, names: list[str],
                   context: dict | None = None) -> dict[str, tuple[float, float, str]]:
-    """{proxy: (value, seconds, reason)} for one network and one batch, sharing passes."""
-    context = dict(context or {})
-    chosen = registry.get([n for n in names if n != "vote"])
-    needs = {need for p in chosen for need in p.needs}
-    out: dict[str, tuple[float, float, str]] = {}
-    shared_cost: dict[str, float] = {}
-    result = None
-    main_needs = needs & {"grads", "activations", "relu", "hvp", "jacobian"}
-    users = {n: [p for p in chosen if n in p.needs] for n in ("main", "synflow", "synflow_bn")}
-    users["main"] = [p for p in chosen if set(p.needs) & main_needs]
-    if main_needs:
-        t0 = time.perf_counter()
-        try:
-            result = main_pass(net, x, y, need_grads="grads" in needs or "hvp" in needs,
-                               need_activations="activations" in needs, need_relu="relu" in needs,
-                               need_hvp="hvp" in needs, need_jacobian="jacobian" in needs)
-        except RuntimeError as exc:  # e.g. overflow inside autograd: every proxy of the pass fails
-            reason = f"shared pass failed: {str(exc).splitlines()[0][:120]}"
-            for p in users["main"]:
-                out[p.name] = (math.nan, 0.0, reason)
-        _sync(x)
-        shared_cost["main"] = (time.perf_counter() - t0) / max(len(users["main"]), 1)
-    for kind, keep_bn in (("synflow", False), ("synflow_bn", True)):
-        if kind in needs:
-            t0 = time.perf_counter()
-            context[kind] = synflow_pass(net, tuple(x.shape[1:]), keep_bn=keep_bn)
-            _sync(x)
-            shared_cost[kind] = time.perf_counter() - t0
-    for p in chosen:
-        if p.name in out:
-            continue
-        t0 = time.perf_counter()
-        try:
-            with torch.no_grad():
-                value = float(p.fn(result, context))
-            reason = "" if math.isfinite(value) else "non-finite value (overflow or singular matrix)"
-        except (RuntimeError, ValueError) as exc:  # numerical failure: NaN with the reason
-            value, reason = math.nan, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
-        if not math.isfinite(value):
-            value = math.nan
-        cost = time.perf_counter() - t0
-        cost += shared_cost.get("main", 0.0) if p in users["main"] else 0.0
-        cost += shared_cost.get("synflow", 0.0) if "synflow" in p.needs else 0.0
-        cost += shared_cost.get("synflow_bn", 0.0) if "synflow_bn" in p.needs else 0.0
-        out[p.name] = (value, cost, reason)
-    return out
+    """{proxy: (value, seconds, reason)} for one network and one batch, sharing passes: the
+    public `nas_core.score` (`nas_core.proxies.api`), vote left to the caller."""
+    return score_detailed(net, x, y, [n for n in names if n != "vote"], context)
 
 
 def benchmark_macro(dataset: str) -> Macro:
@@ -114,11 +70,6 @@ def benchmark_macro(dataset: str) -> Macro:
     if dataset == "fmnist":
         return Macro(resolution=28, num_classes=10, in_channels=1)
     return dataset_macro(dataset)
-
-
-def _sync(x: torch.Tensor) -> None:
-    if x.is_cuda:
-        torch.cuda.synchronize(x.device)
 
 
 def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches: int = 1,
@@ -142,7 +93,7 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
         raise BadParameter("indices and arch_strs must have the same length")
     names = list(dict.fromkeys(proxies))
     registry.get([n for n in names if n != "vote"])  # fail early on an unknown proxy
-    config = {"engine": "zeroshot-v1", "dataset": dataset, "data_root": str(data_root), "proxies": sorted(names),
+    config = {"engine": "zeroshot-v2", "dataset": dataset, "data_root": str(data_root), "proxies": sorted(names),
               "seeds": [int(s) for s in seeds], "batches": int(batches), "batch_size": int(batch_size),
               "input_mode": input_mode, "C": C, "N": N, "network": network_tag, "split_seed": split_seed,
               "torch": torch.__version__.split("+")[0]}

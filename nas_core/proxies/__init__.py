@@ -66,7 +66,7 @@ def available() -> list[str]:
 
 
 ALL_NETWORK_PROXIES = ("grad_norm", "snip", "grasp", "fisher", "plain", "synflow", "synflow_bn", "jacob_cov",
-                       "relu_logdet", "relu", "params", "flops")
+                       "relu_logdet", "relu", "params", "flops")  # fisher_channel: on request
 
 
 _LOADED_ENTRY_POINTS: set[str] = set()

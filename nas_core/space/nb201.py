@@ -242,6 +242,37 @@ def iso_classes_for(arch_ops: np.ndarray) -> np.ndarray:
     return rank[inverse]
 
 
+def class_representatives(kit_ids, official_index=None) -> np.ndarray:
+    """The one de-isomorphic representative rule of the kit, used for sampling AND evaluation:
+    per isomorphism class, the member with the LOWEST OFFICIAL benchmark index.
+
+    `kit_ids` are the architectures of a benchmark table (any subset of the space) and
+    `official_index` their official indices (default: the row position, i.e. rows given in
+    official order). Returns a boolean mask over the rows: True for each class's representative.
+    """
+    kit_ids = np.asarray(kit_ids, dtype=np.int64)
+    official = np.arange(len(kit_ids)) if official_index is None else np.asarray(official_index)
+    if len(official) != len(kit_ids):
+        raise BadParameter("class_representatives: kit_ids and official_index differ in length")
+    keys = space_table().iso_key[kit_ids]
+    order = np.lexsort((official, keys))  # by class, then by official index
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = keys[order][1:] != keys[order][:-1]
+    mask = np.zeros(len(kit_ids), dtype=bool)
+    mask[order[first]] = True
+    return mask
+
+
+def representative_kit_ids(official_order=None) -> np.ndarray:
+    """Kit ids (sorted) of the class representatives of the whole space. `official_order[i]` is the
+    kit id of official index i (the benchmark table's row order); None means the official index IS
+    the kit id (the kit's mini benchmark)."""
+    order = np.arange(N_ARCHS) if official_order is None else np.asarray(official_order, dtype=np.int64)
+    if len(order) != N_ARCHS or len(np.unique(order)) != N_ARCHS:
+        raise BadParameter(f"the official order must list each of the {N_ARCHS} kit ids once")
+    return np.sort(order[class_representatives(order)])
+
+
 def kit_ids_of(arch_ops: np.ndarray) -> np.ndarray:
     """Vectorised `to_kit_id` for an (n, 6) array."""
     arch_ops = np.asarray(arch_ops, dtype=np.int64)

@@ -32,7 +32,7 @@ from nas_core.engines.study import Study
 study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column)
 report = study.report("rq2")
 display(Markdown(study.banner()))
-os_tidy = study.os_scores(sampler="iso", seed=study.plan.supernet_seeds[0])
+os_tidy = study.headline_tidy()
 zs = study.zs_table(study.zs_scores())
 
 # %% [markdown]
@@ -79,19 +79,33 @@ display(Markdown(narrative.preferences_summary(prefs)))
 # weights they share, per layer — negative values mean they pull shared weights apart.
 
 # %%
-diag = study.diagnostics(sampler="iso", seed=study.plan.supernet_seeds[0])
+diag = study.diagnostics(seed=study.plan.supernet_seeds[0])
 report.table("forgetting", diag["forgetting"], "Forgetting value per checkpoint")
 report.table("gradient_similarity", diag["gradient_similarity"], "Cosine similarity of gradients per layer and checkpoint")
 fig = plots.diagnostics(diag)
 report.figure("variance_diagnostics", fig, "Forgetting value and gradient cosine similarity along training")
 
 # %%
-stability = study.stability(sampler="iso")
+stability = study.stability()
 report.table("ranking_stability", stability["adjacent"], "Kendall's tau between adjacent checkpoints")
 report.table("seed_spread", stability["seeds"], "Criteria per supernet seed, mean and spread")
 fig = plots.stability(stability)
 report.figure("ranking_stability", fig, "Ranking stability between checkpoints and across supernet seeds")
 display(Markdown(narrative.variance_summary(diag, stability)))
+
+# %% [markdown]
+# ## 5. Ranking stability at the top and the bottom
+# Between each checkpoint and the previous one (the later one serves as the truth): relative
+# Kendall's τ and relative P@top / P@bottom at 0.5 % and 5 % of the architectures (missing where
+# that is less than one architecture), per supernet seed.
+
+# %%
+from nas_core.analyses import oneshot_plots
+
+topk_stab = study.stability_topk(sampler="iso")
+report.table("ranking_stability_topk", topk_stab, "Relative tau and relative P@top/bottom 0.5 % and 5 % between adjacent checkpoints")
+fig = oneshot_plots.topk_stability(topk_stab)
+report.figure("ranking_stability_topk", fig, "Relative tau and relative P@top/bottom K between adjacent checkpoints")
 
 # %% [markdown]
 # ## Conclusions (computed from the numbers above)

@@ -59,7 +59,7 @@ report.figure("post_deiso", fig, "Effect of averaging OS scores within isomorphi
 
 # %%
 pruning = study.pruning()
-report.table("pruning", pruning, "Kendall's tau inside the kept sub-space: before vs after fine-tuning only there")
+report.table("pruning", pruning, "Inside the kept sub-space, same final epoch: unpruned (before) vs pruned + fine-tuned (after); tau, mean OS acc, deltas")
 fig = plots.pruning(pruning)
 report.figure("pruning", fig, "One-shot pruning: tau inside the kept top-p % sub-space")
 display(Markdown(narrative.pruning_summary(pruning)))
@@ -81,6 +81,76 @@ affine = study.affine_comparison()
 report.table("bn_affine", affine, "Criteria along training with and without BN affine parameters in the cells")
 fig = plots.variants_along_training(affine, "variant")
 report.figure("bn_affine", fig, "Kendall's tau along training, BN affine on vs off")
+
+# %% [markdown]
+# ## 6. Ensemble of independent supernets
+# The profile's supernet seeds, each at its last checkpoint, and the mean of their OS acc
+# (independent supernets averaged), beside seed 0's temporal ensemble (mean of its last
+# checkpoints' scores).
+
+# %%
+from nas_core.analyses import oneshot_plots
+
+seed_ens = study.seed_ensemble()
+report.table("seed_ensemble", seed_ens, "Each supernet seed, the mean of the seeds, and the temporal ensemble of seed 0")
+fig = plots.criteria_bars(seed_ens, ["kendall_tau_b", "spearman"], title="Ensemble of supernet seeds")
+report.figure("seed_ensemble", fig, "Averaging the OS acc of independent supernets vs of the last checkpoints")
+
+# %% [markdown]
+# ## 7. Monte-Carlo sample counts and fair sampling, at equal epochs and equal arch updates
+# A sampler that trains S architectures per step makes S× the architecture updates of iso
+# sampling per epoch (fair: 5). Every checkpoint therefore carries its cumulative arch updates,
+# epoch × S, in units of one iso epoch. *Equal epochs* compares the last checkpoint all variants
+# have; *equal arch updates* compares each variant's latest checkpoint that has not made more
+# arch updates than the smallest final count (the iso run's). S = 1 is the iso run. At the
+# quick profile the added runs (S not already in section 1) train `variant_epochs` epochs.
+
+# %%
+from nas_core.analyses.oneshot_extras import equal_budget_points
+from nas_core.engines.evaluate import overall
+
+mc = study.mc_comparison()
+report.table("mc_samples_along_training", mc, "Criteria along training per MC sample count S and fair sampling, with cumulative arch updates")
+mc_points = equal_budget_points(overall(mc).query("estimator == 'os_acc'"))
+report.table("mc_samples_equal_budget", mc_points, "Kendall's tau of OS acc at equal epochs and at equal arch updates")
+fig = oneshot_plots.along_updates(mc)
+report.figure("mc_samples", fig, "Kendall's tau per sampler against epochs and against cumulative arch updates")
+display(Markdown(mc_points[["comparison", "variant", "epoch", "arch_updates", "value"]].to_markdown(index=False)))
+
+# %% [markdown]
+# ## 8. Op pruning: training on a sub-space without some ops
+# A supernet trained only on the cells that use none of the removed ops (the sampler's pool is
+# restricted), against the full iso supernet, both scored on the same architectures drawn from
+# that sub-space, at the checkpoints both have.
+
+# %%
+op_prune = study.op_pruning()
+report.table("op_pruning", op_prune, "Kendall's tau and mean OS acc inside the sub-space: sub-space supernet vs full supernet")
+fig = oneshot_plots.op_pruning(op_prune)
+report.figure("op_pruning", fig, "Op pruning: tau inside the sub-space, full vs sub-space supernet")
+
+# %% [markdown]
+# ## 9. Soft pruning: sampling good architectures more often
+# After a warm-up, every few epochs a fresh pool of uniform cells is rescored on one held-out
+# batch and training draws from it with probability softmax(OS acc / T)
+# (`study.plan.soft_prune` = soft:warm-up,every,T,pool size).
+
+# %%
+soft = study.soft_pruning()
+report.table("soft_pruning", soft, "Criteria along training: soft pruning vs iso sampling")
+fig = plots.variants_along_training(soft[soft["estimator"] == "os_acc"], "variant")
+report.figure("soft_pruning", fig, "Kendall's tau along training, soft pruning vs iso")
+
+# %% [markdown]
+# ## 10. Gradient similarity of the BN scale parameters (BN-affine variant)
+# With BN affine on, every op's BN γ is shared by the architectures using that op, like its conv
+# weights. Cosine similarity of different architectures' gradients on the γs, per layer.
+
+# %%
+gamma_sim = study.bn_gamma_similarity()
+report.table("bn_gamma_similarity", gamma_sim, "Cosine similarity of gradients on BN gamma per layer and checkpoint (BN affine)")
+fig = oneshot_plots.bn_gamma_similarity(gamma_sim)
+report.figure("bn_gamma_similarity", fig, "Gradient cosine similarity on BN gamma along training")
 
 # %% [markdown]
 # ## Conclusions (computed from the numbers above)
