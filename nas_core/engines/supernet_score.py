@@ -17,6 +17,7 @@ import torch
 from torch.nn import functional as F
 
 from nas_core.cache import ResultStore, atomic_write_bytes, atomic_write_json, config_key
+from nas_core.config import show_progress
 from nas_core.data.images import normalise
 from nas_core.engines.supernet_train import (checkpoint_path, initial_supernet, list_checkpoints, load_checkpoint,
                                              load_data, run_record)
@@ -57,7 +58,7 @@ def score_supernet(run: Path, epoch: int, indices, arch_strs, batches: int, batc
         x, y = heldout_batches(run, batches, batch_size, device)
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(todo), desc=f"scoring epoch {epoch}", unit="arch", disable=not progress, mininterval=2.0)
+        bar = tqdm(total=len(todo), desc=f"scoring epoch {epoch}", unit="arch", disable=not show_progress(progress), mininterval=2.0)
         for start in range(0, len(todo), chunk):
             part = todo[start:start + chunk]
             accs = torch.empty(len(part), batches, device=device)

@@ -28,6 +28,7 @@ from torch.nn import functional as F
 
 from nas_core.cache import (CorruptFile, atomic_write_frame, atomic_write_json, quarantine, read_bytes,
                             read_checked, write_checked)
+from nas_core.config import show_progress
 from nas_core.data.images import augment, normalise, train_heldout
 from nas_core.errors import BadData, BadParameter
 from nas_core.nets.supernet import Supernet
@@ -200,7 +201,7 @@ def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=N
     from tqdm.auto import tqdm
 
     bar = tqdm(total=proto.epochs, initial=start, desc=f"supernet {proto.sampler} seed {proto.seed}",
-               unit="epoch", disable=not progress, mininterval=2.0)
+               unit="epoch", disable=not show_progress(progress), mininterval=2.0)
     for epoch in range(start + 1, proto.epochs + 1):
         net.train()
         t0 = time.time()

@@ -23,6 +23,7 @@ import torch
 
 from nas_core import proxies as registry
 from nas_core.cache import ResultStore
+from nas_core.config import show_progress
 from nas_core.data.images import normalise, train_heldout
 from nas_core.errors import BadParameter
 from nas_core.nets.network import init_seeded
@@ -144,7 +145,7 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
                              data_root, C, N, make_network, network_tag, split_seed, chunk, progress, None,
                              baseline_macro, save_seconds, _retry=True)
     failed = frame["value"].isna().sum()
-    if failed and progress:
+    if failed and show_progress(progress):  # a log line, not a result: kept out of notebooks
         print(f"[zero-shot] {failed} NaN score(s): " + "; ".join(
             f"{p}: {n}" for p, n in frame[frame['value'].isna()].groupby("proxy").size().items()))
     return frame
@@ -153,7 +154,7 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
 def _progress(total: int, enabled: bool, desc: str):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="arch", disable=not enabled, mininterval=2.0)
+    return tqdm(total=total, desc=desc, unit="arch", disable=not show_progress(enabled), mininterval=2.0)
 
 
 def to_wide(tidy: pd.DataFrame, batches: int | None = None) -> pd.DataFrame:
