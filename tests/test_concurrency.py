@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 KEY = ["index", "seed", "batch", "proxy"]
 PROXIES = ["params", "flops"]

@@ -5,7 +5,6 @@ import io
 import os
 import stat
 import subprocess
-import zipfile
 from pathlib import Path
 
 import numpy as np

@@ -1,6 +1,5 @@
 """Config, profiles, cache and the CLI's error path."""
 import json
-import os
 
 import pandas as pd
 import pytest

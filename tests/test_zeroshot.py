@@ -1,10 +1,8 @@
 """The zero-shot engine: determinism, cache reuse, resume after interruption, NaN handling, CLI."""
-import math
 
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from torch import nn
 
 from nas_core.data.images import fashion_mnist_dir

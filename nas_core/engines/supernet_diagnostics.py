@@ -12,7 +12,6 @@ values mean the architectures pull the shared weights in opposite directions.
 """
 from __future__ import annotations
 
-import copy
 from itertools import combinations
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import pandas as pd
 import torch
 from torch.nn import functional as F
 
-from nas_core.cache import ResultStore, config_key
+from nas_core.cache import ResultStore
 from nas_core.data.images import augment, normalise
 from nas_core.engines.supernet_train import (checkpoint_path, list_checkpoints, load_checkpoint, load_data,
                                              run_record, train_step)

@@ -15,6 +15,7 @@ own reduction time.
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Callable
 
 import numpy as np

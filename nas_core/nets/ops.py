@@ -1,7 +1,6 @@
 """The NB201 building blocks (shared by the standalone network and the supernet)."""
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from nas_core.space.nb201 import CONV1, CONV3, NONE, POOL, SKIP
