@@ -33,7 +33,7 @@ class PassResult:
     outputs: list[torch.Tensor] = field(default_factory=list)      # z of each conv/linear call
     output_layers: list[nn.Module] = field(default_factory=list)   # the layer of each z
     output_grads: list[torch.Tensor] = field(default_factory=list)  # dL/dz
-    relu_inputs: list[torch.Tensor] = field(default_factory=list)   # input of each ReLU application
+    relu_inputs: list[torch.Tensor] = field(default_factory=list)   # (input > 0) of each ReLU application
     relu_calls: int = 0                                              # ReLU applications
     hvp: list[torch.Tensor] | None = None            # (H g) per scored layer
     jacobian: torch.Tensor | None = None             # (B, D) d(sum logits)/dx
@@ -61,7 +61,7 @@ def main_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, *, need_grads: b
         def enter_relu(module, inputs):
             depth[0] += 1
             if depth[0] == 1:
-                result.relu_inputs.append(inputs[0].detach().clone() if module.inplace else inputs[0].detach())
+                result.relu_inputs.append(inputs[0].detach() > 0)  # binary code: 1/4 the memory of floats
                 result.relu_calls += 1
 
         def leave_relu(module, inputs, output):
