@@ -237,19 +237,28 @@ def variance_summary(diag: dict, stab: dict) -> str:
     return "\n".join(out) or "No variance diagnostics."
 
 
-def rq2_conclusions(rd, op_bias, prefs, diag, stab) -> str:
-    return "\n\n".join(["**Complexity.**\n" + complexity_summary(rd), "**Operations.**\n" + op_bias_summary(op_bias),
+def rq2_conclusions(rd, op_bias, prefs, diag, stab, slopes=None) -> str:
+    return "\n\n".join(["**Complexity.**\n" + complexity_summary(rd, slopes), "**Operations.**\n" + op_bias_summary(op_bias),
                         "**Zero-shot preferences.**\n" + preferences_summary(prefs),
                         "**Variance.**\n" + variance_summary(diag, stab)])
 
 
-def variant_summary(crit: pd.DataFrame, what: str) -> str:
+def variant_summary(crit: pd.DataFrame, what: str, effects: dict[str, Effect] | None = None,
+                    baseline: str = "") -> str:
+    """τ of each variant at its last checkpoint; with `effects` ({variant: Effect vs the
+    baseline, paired over architectures}) the difference to the baseline and whether it is
+    detectable."""
     d = overall(crit)
     if d.empty:
         return f"No {what} results."
+    if "estimator" in d.columns and (d["estimator"] == "os_acc").any():
+        d = d[d["estimator"] == "os_acc"]
     last = d[d["epoch"] == d.groupby("variant")["epoch"].transform("max")].sort_values("value", ascending=False)
-    parts = [f"**{r['variant']}** τ = {_fmt(r['value'])}" for _, r in last.iterrows()]
-    return f"At the last checkpoint, by {what}: " + "; ".join(parts) + "."
+    parts = [f"**{r['variant']}** τ = {_fmt(r['value'])} (epoch {int(r['epoch'])})" for _, r in last.iterrows()]
+    text = f"At the last checkpoint, OS acc by {what}: " + "; ".join(parts) + "."
+    for v, e in (effects or {}).items():
+        text += f"\n- {describe(e, f'{v} instead of {baseline}' if baseline else v)}."
+    return text
 
 
 def pruning_summary(frame: pd.DataFrame, withheld: str = "") -> str:
@@ -276,8 +285,8 @@ def pruning_summary(frame: pd.DataFrame, withheld: str = "") -> str:
     return "\n".join(out) or "No pruning results."
 
 
-def rq3_conclusions(samplers, post, pruning, ensemble, affine, withheld: str = "") -> str:
-    lines = [variant_summary(samplers, "sampling strategy")]
+def rq3_conclusions(samplers, post, pruning, ensemble, affine, withheld: str = "", sampler_effects=None) -> str:
+    lines = [variant_summary(samplers, "sampling strategy", sampler_effects, baseline="iso")]
     d = _scalar(post)
     if not d.empty:
         lines.append("Post-de-isomorphism: " + "; ".join(f"{r['estimator']} τ = {_fmt(r['value'])}" for _, r in d.iterrows()) + ".")

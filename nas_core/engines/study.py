@@ -191,6 +191,14 @@ class Study:
         cols = [c for c in a.columns if c != "index" and c in b.columns]
         return {c: self.effect(self.score_series(a, c), self.score_series(b, c)) for c in cols}
 
+    def sampler_effects(self) -> dict:
+        """{sampler: Effect of its OS acc τ minus the iso supernet's}, same seed, each at its last
+        checkpoint, paired over the evaluated architectures (RQ3)."""
+        seed = self.plan.supernet_seeds[0]
+        iso = self.score_series(self.os_table(self.os_scores("iso", seed)), "os_acc")
+        return {sm: self.effect(self.score_series(self.os_table(self.os_scores(sm, seed)), "os_acc"), iso)
+                for sm in self.plan.rq3_samplers}
+
     def oneshot_verdict(self, per_seed: pd.DataFrame | None = None) -> dict:
         """Is this profile's one-shot estimator informative (docs/statistics.md)? Seeds agree
         (mean pairwise τ between the seeds' OS-acc rankings at the last checkpoint ≥ 0.5) and
@@ -669,6 +677,26 @@ class Study:
             tidy = self.zs_scores(indices=idx, make_network=make, network_tag=tag, seeds=[self.zs_protocol().seeds[0]])
             frames.append(self.evaluate(self.zs_table(tidy, vote=False)).assign(epoch=int(epoch)))
         return pd.concat(frames, ignore_index=True)
+
+    def trained_weight_effects(self) -> dict:
+        """{proxy: Effect of τ on the last checkpoint's supernet weights minus τ at epoch 0 (the
+        supernet's random init)}, paired over the RQ4 architectures (cached sweeps)."""
+        from nas_core.engines.supernet_score import arch_network_factory
+
+        run = self.os_run("iso", self.plan.supernet_seeds[0])
+        tables = []
+        for epoch in (0, self.checkpoints(run)[-1]):
+            make, tag = arch_network_factory(run, epoch)
+            tidy = self.zs_scores(indices=self.rq4_indices, make_network=make, network_tag=tag,
+                                  seeds=[self.zs_protocol().seeds[0]])
+            tables.append(self.zs_table(tidy, vote=False))
+        return {c: e for c, e in self.column_effects(tables[1], tables[0]).items() if c not in ("params", "flops")}
+
+    def input_mode_effects(self) -> dict:
+        """{proxy: Effect of τ with real images minus τ with Gaussian noise} (RQ4 architectures)."""
+        real = self.zs_table(self.zs_scores(indices=self.rq4_indices), vote=False)
+        noise = self.zs_table(self.zs_scores(input_mode="noise", indices=self.rq4_indices), vote=False)
+        return {c: e for c, e in self.column_effects(real, noise).items() if c not in ("params", "flops")}
 
     def zs_input_modes(self) -> pd.DataFrame:
         frames = [self.evaluate(self.zs_table(self.zs_scores(input_mode=m, indices=self.rq4_indices), vote=False))

@@ -26,12 +26,15 @@ truth_column = ""
 # %%
 from IPython.display import Markdown, display
 
-from nas_core.analyses import narrative, plots
+from nas_core.analyses import effects, narrative, plots
 from nas_core.engines.study import Study
 
 study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column)
 report = study.report("rq1")
 display(Markdown(study.banner()))
+verdict = study.oneshot_verdict()  # is the one-shot estimator informative at this profile?
+withheld = "" if verdict["informative"] else verdict["reason"]
+display(Markdown(verdict["text"]))
 
 # %% [markdown]
 # ## 1. Zero-shot estimators and complexity baselines
@@ -46,7 +49,7 @@ report.table("zse_criteria", zs_criteria, "All criteria for every zero-shot esti
 fig = plots.criteria_bars(zs_criteria, ["kendall_tau_b", "spearman", "pearson"],
                           title="Zero-shot estimators vs ground truth")
 report.figure("zse_correlations", fig, "Kendall's tau, Spearman and Pearson of each ZSE (95 % bootstrap CI)")
-display(Markdown(narrative.ranking_summary(zs_criteria, "zero-shot estimators")))
+display(Markdown(narrative.ranking_summary(zs_criteria, "zero-shot estimators", study.effects_vs_baseline(zs))))
 
 # %% [markdown]
 # ## 2. The one-shot estimator along supernet training
@@ -64,7 +67,8 @@ report.table("ose_seed_spread", study.seed_spread(study.headline_criteria(os_per
              "Criteria of each seed's supernet: mean, std, min, max over supernet seeds")
 fig = plots.criteria_along_training(os_criteria, ["kendall_tau_b", "spearman", "pearson", "p_at_top"])
 report.figure("ose_along_training", fig, "One-shot criteria along supernet training")
-display(Markdown(narrative.training_summary(os_criteria)))
+display(Markdown(narrative.training_summary(
+    os_criteria, effects.withhold(study.training_effects(os_tidy, os_per_seed), withheld))))
 
 # %% [markdown]
 # ## 3. One-shot and zero-shot side by side
@@ -88,7 +92,8 @@ report.figure("score_vs_truth", fig, "Estimator score against ground truth (rank
 # %%
 fig = plots.top_vs_bottom(combined)
 report.figure("p_top_vs_bottom", fig, "P@topK and P@bottomK of every estimator")
-display(Markdown(narrative.top_bottom_summary(combined)))
+top_bottom = effects.withhold(study.top_bottom_effects(study.join(final, zs)), withheld)
+display(Markdown(narrative.top_bottom_summary(combined, top_bottom)))
 
 # %% [markdown]
 # ## 5. How many validation batches? Accuracy levels and ties
@@ -120,5 +125,6 @@ report.figure("mean_os_acc_along_training", fig, "Mean OS acc along training (ba
 # ## Conclusions (computed from the numbers above)
 
 # %%
-display(Markdown(narrative.rq1_conclusions(zs_criteria, os_criteria, combined, batches_effect)))
+batch_gain = effects.withhold({"os_acc": study.batch_effect(os_tidy, os_per_seed)}, withheld)["os_acc"]
+display(Markdown(narrative.rq1_conclusions(zs_criteria, os_criteria, combined, batches_effect, batch_gain, top_bottom)))
 report.done()

@@ -26,12 +26,15 @@ truth_column = ""
 # %%
 from IPython.display import Markdown, display
 
-from nas_core.analyses import narrative, plots
+from nas_core.analyses import effects, narrative, plots
 from nas_core.engines.study import Study
 
 study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column)
 report = study.report("rq2")
 display(Markdown(study.banner()))
+verdict = study.oneshot_verdict()  # is the one-shot estimator informative at this profile?
+withheld = "" if verdict["informative"] else verdict["reason"]
+display(Markdown(verdict["text"]))
 os_tidy = study.headline_tidy()
 zs = study.zs_table(study.zs_scores())
 
@@ -47,7 +50,8 @@ rd_final = study.complexity_bias(study.join(study.os_table(os_tidy), zs))
 report.table("flops_groups", rd_final, "Ranking difference and tau per FLOPs group, every estimator")
 fig = plots.flops_groups(rd_final)
 report.figure("flops_groups", fig, "Mean ranking difference per FLOPs group (positive = over-estimated)")
-display(Markdown(narrative.complexity_summary(rd_final)))
+slopes = effects.withhold(study.complexity_slopes(study.join(study.os_table(os_tidy), zs)), withheld)
+display(Markdown(narrative.complexity_summary(rd_final, slopes)))
 
 # %% [markdown]
 # ## 2. Operation-level bias: one-mutation pairs
@@ -102,7 +106,7 @@ display(Markdown(narrative.variance_summary(diag, stability)))
 # %%
 from nas_core.analyses import oneshot_plots
 
-topk_stab = study.stability_topk(sampler="iso")
+topk_stab = study.stability_topk()
 report.table("ranking_stability_topk", topk_stab, "Relative tau and relative P@top/bottom 0.5 % and 5 % between adjacent checkpoints")
 fig = oneshot_plots.topk_stability(topk_stab)
 report.figure("ranking_stability_topk", fig, "Relative tau and relative P@top/bottom K between adjacent checkpoints")
@@ -111,5 +115,5 @@ report.figure("ranking_stability_topk", fig, "Relative tau and relative P@top/bo
 # ## Conclusions (computed from the numbers above)
 
 # %%
-display(Markdown(narrative.rq2_conclusions(rd_final, op_bias, prefs, diag, stability)))
+display(Markdown(narrative.rq2_conclusions(rd_final, op_bias, prefs, diag, stability, slopes)))
 report.done()

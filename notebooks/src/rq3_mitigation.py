@@ -26,12 +26,15 @@ truth_column = ""
 # %%
 from IPython.display import Markdown, display
 
-from nas_core.analyses import narrative, plots
+from nas_core.analyses import effects, narrative, plots
 from nas_core.engines.study import Study
 
 study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column)
 report = study.report("rq3")
 display(Markdown(study.banner()))
+verdict = study.oneshot_verdict()  # is the one-shot estimator informative at this profile?
+withheld = "" if verdict["informative"] else verdict["reason"]
+display(Markdown(verdict["text"]))
 
 # %% [markdown]
 # ## 1. Sampling strategies
@@ -41,7 +44,8 @@ samplers = study.sampler_comparison()
 report.table("samplers_along_training", samplers, "Criteria of OS acc along training, per sampling strategy")
 fig = plots.variants_along_training(samplers, "variant")
 report.figure("samplers", fig, "Kendall's tau along training per sampling strategy")
-display(Markdown(narrative.variant_summary(samplers, "sampling strategy")))
+sampler_effects = effects.withhold(study.sampler_effects(), withheld, keys=study.plan.rq3_samplers)
+display(Markdown(narrative.variant_summary(samplers, "sampling strategy", sampler_effects, baseline="iso")))
 
 # %% [markdown]
 # ## 2. Post-de-isomorphism
@@ -62,7 +66,7 @@ pruning = study.pruning()
 report.table("pruning", pruning, "Inside the kept sub-space, same final epoch: unpruned (before) vs pruned + fine-tuned (after); tau, mean OS acc, deltas")
 fig = plots.pruning(pruning)
 report.figure("pruning", fig, "One-shot pruning: tau inside the kept top-p % sub-space")
-display(Markdown(narrative.pruning_summary(pruning)))
+display(Markdown(narrative.pruning_summary(pruning, withheld)))
 
 # %% [markdown]
 # ## 4. Temporal ensemble
@@ -156,5 +160,5 @@ report.figure("bn_gamma_similarity", fig, "Gradient cosine similarity on BN gamm
 # ## Conclusions (computed from the numbers above)
 
 # %%
-display(Markdown(narrative.rq3_conclusions(samplers, post, pruning, ensemble, affine)))
+display(Markdown(narrative.rq3_conclusions(samplers, post, pruning, ensemble, affine, withheld, sampler_effects)))
 report.done()

@@ -37,7 +37,8 @@ trained = study.zs_on_supernet()
 report.table("zse_on_trained_supernet", trained, "Kendall's tau of each proxy with random init (epoch 0) and supernet weights per checkpoint")
 fig = plots.variants_along_training(trained, "estimator", criterion="kendall_tau_b")
 report.figure("zse_on_trained_supernet", fig, "Proxies computed on the trained supernet's weights, along training")
-display(Markdown(narrative.trained_weights_summary(trained)))
+trained_effects = study.trained_weight_effects()
+display(Markdown(narrative.trained_weights_summary(trained, trained_effects)))
 
 # %% [markdown]
 # ## 2. Real images vs noise vs all-ones
@@ -47,7 +48,8 @@ inputs = study.zs_input_modes()
 report.table("zse_input_modes", inputs, "Criteria of each proxy per input mode")
 fig = plots.grouped_bars(inputs, "input_mode")
 report.figure("zse_input_modes", fig, "Kendall's tau per proxy and input mode")
-display(Markdown(narrative.input_modes_summary(inputs)))
+input_effects = study.input_mode_effects()
+display(Markdown(narrative.input_modes_summary(inputs, input_effects)))
 
 # %% [markdown]
 # ## 3. Batch size and number of batches
@@ -71,5 +73,5 @@ report.figure("ose_length_and_validation", fig, "Kendall's tau of OS acc by chec
 # ## Conclusions (computed from the numbers above)
 
 # %%
-display(Markdown(narrative.rq4_conclusions(trained, inputs, sizes, length)))
+display(Markdown(narrative.rq4_conclusions(trained, inputs, sizes, length, trained_effects, input_effects)))
 report.done()

@@ -58,5 +58,6 @@ report.figure("groundtruth_views", fig, "Ground-truth rank agreement")
 # %%
 evidence = study.collect_evidence()
 report.table("evidence", evidence, "The numbers behind each guideline")
+display(Markdown(evidence.attrs["oneshot_verdict"]))
 display(Markdown(narrative.guidelines(evidence, summary)))
 report.done()
