@@ -430,12 +430,12 @@ class Study:
         return with_arch_updates(pd.concat(frames, ignore_index=True))
 
     def subspace_indices(self, removed) -> np.ndarray:
-        """The evaluation selection (same spec, capped at what exists) drawn inside the sub-space
-        of cells that use none of the `removed` ops."""
+        """The selection `op_prune_archs` (capped at what exists) drawn inside the sub-space of
+        cells that use none of the `removed` ops."""
         ops = nb201.ops_from_strings(self.truth_frame["arch_str"].tolist())
         keep = ~np.isin(ops, [nb201.OPS.index(o) for o in removed]).any(axis=1)
         pool = self.truth_frame[keep]
-        spec = self.plan.eval_archs
+        spec = self.plan.op_prune_archs
         if spec.startswith("sample:"):
             reps = pool[pool["iso_representative"].to_numpy()]
             conv = nb201.space_table().has_conv_path[nb201.kit_ids_from_strings(reps["arch_str"].tolist())]
