@@ -12,13 +12,15 @@ cd "$(dirname "$0")"
 profile=quick; only=""; device=auto; shard=""; skip=""
 usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "run_all.sh: error: $*" >&2; echo "  usage: ./run_all.sh --help" >&2; exit 2; }
+# an option that takes a value must have one (not the end of the line, not the next option)
+value() { if [ $# -lt 2 ] || [[ "$2" == --* ]] || [ -z "$2" ]; then die "$1 needs a value"; fi; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --profile) profile="${2:-}"; shift 2 ;;
-    --only) only="${2:-}"; shift 2 ;;
-    --device) device="${2:-}"; shift 2 ;;
-    --data-root) export NAS_CORE_DATA="${2:-}"; shift 2 ;;
-    --shard) shard="${2:-}"; shift 2 ;;
+    --profile) value "$@"; profile="$2"; shift 2 ;;
+    --only) value "$@"; only="$2"; shift 2 ;;
+    --device) value "$@"; device="$2"; shift 2 ;;
+    --data-root) value "$@"; export NAS_CORE_DATA="$2"; shift 2 ;;
+    --shard) value "$@"; shard="$2"; shift 2 ;;
     --skip-compute) skip=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown option '$1'" ;;

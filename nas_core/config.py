@@ -88,3 +88,21 @@ def parse_shard(text: str | None) -> tuple[int, int]:
     if not 0 <= i < n:
         raise BadParameter(f"bad --shard {text!r}", fix="use i/n with 0 <= i < n, e.g. 0/2 and 1/2")
     return i, n
+
+
+def running_in_notebook() -> bool:
+    """True inside a Jupyter kernel (JupyterLab, papermill, nbval): results are displayed
+    inline there and progress bars stay off (their redraws would litter the saved notebook)."""
+    import sys
+
+    if "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def show_progress(requested: bool = True) -> bool:
+    """Whether a long job draws a progress bar: as requested, never inside a notebook."""
+    return bool(requested) and not running_in_notebook()

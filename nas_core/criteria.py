@@ -728,3 +728,26 @@ def bootstrap_ci(pred, true, n_boot: int = 1000, level: float = 0.95, seed: int 
     rows = [(c, k, *_percentiles(v, level)) for c, k, v in _rows(values, p_ks, br_ks, criteria)
             if _valid_k_mask(c, k, m)]
     return pd.DataFrame(rows, columns=["criterion", "k", "ci_low", "ci_high"])
+
+
+# ---- differences between two estimators -------------------------------------------------------
+
+def paired_difference(pred_a, pred_b, true, criterion: str = "kendall_tau_b", n_boot: int = 1000,
+                      level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """(criterion(a) - criterion(b), ci_low, ci_high): a paired percentile bootstrap over
+    architectures. Both estimators are scored on the SAME resamples (same architectures drawn),
+    so the interval is that of the difference, much narrower than two separate intervals when
+    the estimators are correlated. Invalid scores rank worst (no dropping, so the pairing holds)."""
+    if criterion not in PLAIN_CRITERIA:
+        raise BadParameter(f"paired_difference takes a criterion without K, got {criterion!r}",
+                           fix=f"use one of: {', '.join(PLAIN_CRITERIA)}")
+    a, b, t = (np.asarray(v, dtype=float) for v in (pred_a, pred_b, true))
+    if not (a.shape == b.shape == t.shape):
+        raise BadParameter(f"paired_difference needs equal lengths, got {a.shape}, {b.shape}, {t.shape}")
+    point = {"pearson": pearson, "kendall_tau_b": kendall_tau_b, "kendall_tau_a": kendall_tau_a,
+             "spearman": spearman, "sparse_kendall_tau": sparse_kendall_tau}[criterion]
+    delta = point(a, t) - point(b, t)
+    va = bootstrap_values(a, t, n_boot, seed, criteria=[criterion])[criterion]
+    vb = bootstrap_values(b, t, n_boot, seed, criteria=[criterion])[criterion]
+    lo, hi = _percentiles(va - vb, level)
+    return float(delta), lo, hi

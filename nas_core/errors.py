@@ -22,6 +22,11 @@ class KitError(Exception):
             lines.append(f"  how to fix: {self.fix}")
         return "\n".join(lines)
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython/Jupyter (and so papermill) show this instead of a traceback: a notebook
+        # parameter mistake reads as one message, like on the command line
+        return [f"{type(self).__name__}: {self.message()}"]
+
 
 class DataNotFound(KitError):
     """A data file or folder the kit needs is not where it looked."""

@@ -4,7 +4,10 @@ that made it, and the index page that links them all.
   tables/<rq>_<name>.csv + .md + .csv.meta.json   (the sidecar holds config + caption)
   figures/<rq>_<name>.png + .svg                  (config embedded as metadata) + .meta.json
   README.md                                       (write_index: every table and figure)
-Writes are atomic (temporary file + rename).
+Writes are atomic (temporary file + rename). Inside a notebook, each figure is also displayed
+in its cell and each table as a compact view (a few readable rows, wide, human names); the
+full long table stays in the csv. Nothing prints a path: what `table`/`figure`/`done` return
+displays as nothing (or a one-line summary) when it is a cell's last expression.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from nas_core.cache import atomic_write_json, atomic_write_text
-from nas_core.config import REPO_ROOT, outputs_dir
+from nas_core.config import REPO_ROOT, outputs_dir, running_in_notebook
 
 RQ_TITLES = {"rq1": "RQ1 — ranking quality of one-shot and zero-shot estimators",
              "rq2": "RQ2 — biases and variances",
@@ -59,9 +62,199 @@ def markdown_table(frame: pd.DataFrame, digits: int = 4) -> str:
     return "\n".join([header, rule, *body]) + "\n"
 
 
+# Human names of the criteria (nas_core.criteria) and of the estimators, for compact views.
+CRITERION_NAMES = {"kendall_tau_b": "τ-b", "kendall_tau_a": "τ-a", "spearman": "ρ", "pearson": "LC",
+                   "sparse_kendall_tau": "sparse τ", "p_at_top": "P@top", "p_at_bottom": "P@bottom",
+                   "br_at_k": "BR", "wr_at_k": "WR", "tau_in_top": "τ in top", "tau_in_bottom": "τ in bottom"}
+ESTIMATOR_NAMES = {"os_acc": "OS acc", "os_loss": "OS loss", "params": "#params", "flops": "#FLOPs",
+                   "relu_logdet": "relu_logdet (NASWOT)", "relu": "relu count"}
+# what the compact view of a tidy criteria table shows (criterion, K); K None = no K
+KEY_CRITERIA = (("kendall_tau_b", None), ("spearman", None), ("p_at_top", 0.05), ("p_at_bottom", 0.05),
+                ("br_at_k", 0.05))
+LEADERBOARD_CRITERIA = (("kendall_tau_b", None), ("spearman", None), ("p_at_top", 0.05), ("p_at_top", 0.1),
+                        ("p_at_bottom", 0.05), ("p_at_bottom", 0.1), ("br_at_k", 0.05), ("wr_at_k", 0.05))
+CRITERIA_COLUMNS = ("estimator", "criterion", "k", "value")
+ATTRIBUTE_COLUMNS = ("ci_low", "ci_high", "n", "n_invalid", "invalid_policy")
+
+
+def criterion_label(criterion: str, k=None) -> str:
+    """'kendall_tau_b' -> 'τ-b'; ('p_at_top', 0.05) -> 'P@top 5 %'."""
+    name = CRITERION_NAMES.get(criterion, criterion)
+    if k is None or (isinstance(k, float) and not np.isfinite(k)):
+        return name
+    return f"{name}{'@' if name in ('BR', 'WR') else ' '}{float(k) * 100:g} %"
+
+
+def estimator_label(name) -> str:
+    return ESTIMATOR_NAMES.get(name, str(name))
+
+
+def round_sensibly(v) -> str:
+    """A number as a reader wants it: integers whole, |v| < 10 with 3 decimals, larger with
+    fewer; NaN as an empty cell."""
+    if v is None or isinstance(v, (bool, np.bool_)):
+        return "" if v is None else str(v)
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        if not np.isfinite(v):
+            return ""
+        if float(v).is_integer() and abs(v) < 1e6:
+            return str(int(v))
+        a = abs(v)
+        if a >= 1000:
+            return f"{v:,.0f}"
+        if a >= 100:
+            return f"{v:.1f}"
+        if a >= 10:
+            return f"{v:.2f}"
+        if a >= 0.001:
+            return f"{v:.3f}"
+        return f"{v:.1e}"
+    return str(v)
+
+
+def _with_ci(value, low, high) -> str:
+    text = round_sensibly(value)
+    if low is not None and high is not None and np.isfinite(low) and np.isfinite(high):
+        text += f" [{round_sensibly(low)}, {round_sensibly(high)}]"
+    return text
+
+
+def _is_criteria_table(frame: pd.DataFrame) -> bool:
+    return set(CRITERIA_COLUMNS) <= set(frame.columns)
+
+
+def _criteria_wide(frame: pd.DataFrame, wanted) -> tuple[pd.DataFrame, list[str]]:
+    """Tidy criteria -> one row per (varying key columns, estimator), one column per wanted
+    criterion (τ-b with its interval when the table has one)."""
+    notes = []
+    keys = [c for c in frame.columns if c not in CRITERIA_COLUMNS + ATTRIBUTE_COLUMNS]
+    varying = [c for c in keys if frame[c].nunique(dropna=False) > 1]
+    for c in keys:
+        if c not in varying and len(frame):
+            notes.append(f"{c} = {round_sensibly(frame[c].iloc[0])}")
+    for c in ("epoch", "checkpoint"):
+        if c in varying and len(varying) > 0:
+            last = frame[c].max()
+            frame = frame[frame[c] == last]
+            varying.remove(c)
+            notes.append(f"at the last {c} ({round_sensibly(last)}; every {c} in the full table)")
+    rows = []
+    index = varying + ["estimator"]
+    for key, group in frame.groupby(index, sort=False, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        row = dict(zip(index, key))
+        row["estimator"] = estimator_label(row["estimator"])
+        for criterion, k in wanted:
+            sel = group[group["criterion"] == criterion]
+            sel = sel[sel["k"].isna()] if k is None else sel[np.isclose(sel["k"].astype(float), k)]
+            if sel.empty:
+                continue
+            r = sel.iloc[0]
+            label = criterion_label(criterion, k)
+            if criterion == "kendall_tau_b" and "ci_low" in sel.columns and np.isfinite(r.get("ci_low", np.nan)):
+                row[f"{label} [95 % CI]"] = _with_ci(r["value"], r["ci_low"], r["ci_high"])
+                row["_sort"] = r["value"]
+            else:
+                row[label] = r["value"]
+                if criterion == "kendall_tau_b":
+                    row["_sort"] = r["value"]
+        if "n" in group.columns:
+            row["n"] = group["n"].iloc[0]
+        rows.append(row)
+    wide = pd.DataFrame(rows)
+    if "_sort" in wide.columns:
+        if not varying:  # a leaderboard reads best first; along a key, keep the key's order
+            wide = wide.sort_values("_sort", ascending=False, kind="stable")
+        wide = wide.drop(columns="_sort")
+    return wide.reset_index(drop=True), notes
+
+
+def compact_table(frame: pd.DataFrame, max_rows: int = 12) -> tuple[pd.DataFrame, list[str]]:
+    """The readable view of a result table: a tidy criteria table pivoted wide (key criteria,
+    human names, τ-b with its interval, best first; along training at the last checkpoint),
+    constant columns dropped (and named in the notes), numbers rounded, at most `max_rows`
+    rows. Returns (view with string cells, notes for the caption)."""
+    notes: list[str] = []
+    if _is_criteria_table(frame):
+        frame, notes = _criteria_wide(frame, KEY_CRITERIA)
+    if len(frame) > 1:
+        constant = [c for c in frame.columns if frame[c].nunique(dropna=False) == 1 and c != "estimator"]
+        for c in constant:
+            notes.append(f"{CRITERION_NAMES.get(c, c)} = {round_sensibly(frame[c].iloc[0])}")
+        frame = frame.drop(columns=constant)
+    frame = frame.rename(columns={c: CRITERION_NAMES[c] for c in frame.columns if c in CRITERION_NAMES})
+    total = len(frame)
+    if total > max_rows:
+        frame = frame.head(max_rows)
+        notes.append(f"first {max_rows} of {total} rows")
+    view = frame.apply(lambda col: col.map(round_sensibly)) if len(frame) else frame
+    return view.reset_index(drop=True), notes
+
+
+def leaderboard(crit: pd.DataFrame, seconds: pd.Series | dict | None = None) -> pd.DataFrame:
+    """One row per estimator, best τ-b first: τ-b, its 95 % interval (when the table has one),
+    ρ, P@top / P@bottom 5 % and 10 %, BR / WR @5 %, n, and seconds per architecture when
+    `seconds` (estimator -> s/arch) is given. Numeric; `leaderboard_markdown` formats it."""
+    if not _is_criteria_table(crit):
+        raise ValueError("leaderboard needs a tidy criteria table (estimator, criterion, k, value)")
+    rows = []
+    for est, group in crit.groupby("estimator", sort=False):
+        row = {"estimator": est}
+        for criterion, k in LEADERBOARD_CRITERIA:
+            sel = group[group["criterion"] == criterion]
+            sel = sel[sel["k"].isna()] if k is None else sel[np.isclose(sel["k"].astype(float), k)]
+            value = sel["value"].iloc[0] if len(sel) else np.nan
+            row[criterion_label(criterion, k)] = value
+            if criterion == "kendall_tau_b":
+                for c, label in (("ci_low", "τ-b CI low"), ("ci_high", "τ-b CI high")):
+                    row[label] = sel[c].iloc[0] if c in sel.columns and len(sel) else np.nan
+        row["n"] = group["n"].iloc[0] if "n" in group.columns else np.nan
+        if seconds is not None:
+            row["s / arch"] = pd.Series(seconds).get(est, np.nan)
+        rows.append(row)
+    board = pd.DataFrame(rows).sort_values("τ-b", ascending=False, kind="stable")
+    return board.reset_index(drop=True)
+
+
+def leaderboard_view(board: pd.DataFrame) -> pd.DataFrame:
+    """`leaderboard` as strings: τ-b [CI] in one cell, human estimator names, empty columns dropped."""
+    view = pd.DataFrame({"estimator": board["estimator"].map(estimator_label)})
+    view["τ-b [95 % CI]"] = [_with_ci(v, lo, hi) for v, lo, hi in
+                             zip(board["τ-b"], board["τ-b CI low"], board["τ-b CI high"])]
+    for c in board.columns:
+        if c in ("estimator", "τ-b", "τ-b CI low", "τ-b CI high") or board[c].isna().all():
+            continue
+        view[c] = board[c].map(round_sensibly)
+    return view
+
+
+class Saved(type(Path())):
+    """A written file's path that shows nothing when it ends a notebook cell (no raw paths)."""
+
+    def _ipython_display_(self):
+        pass
+
+
+class SavedList(list):
+    """What a notebook wrote: one short line when it ends a cell, never the paths."""
+
+    def _ipython_display_(self):
+        from IPython.display import Markdown, display
+
+        tables = sum(1 for p in self if p.suffix == ".csv")
+        figures = sum(1 for p in self if p.suffix == ".png")
+        display(Markdown(f"*Saved {tables} table(s) and {figures} figure(s) with their configuration; the index "
+                         f"of the outputs lists them.*"))
+
+
 class Report:
-    def __init__(self, profile: str, rq: str, config: dict | None = None, out_root: Path | None = None):
+    def __init__(self, profile: str, rq: str, config: dict | None = None, out_root: Path | None = None,
+                 inline: bool | None = None):
         self.profile, self.rq = profile, rq
+        # inline: display figures / compact tables in the cell (default: when in a notebook kernel)
+        self.inline = running_in_notebook() if inline is None else bool(inline)
         self.root = Path(out_root) if out_root else outputs_dir(profile, (config or {}).get("benchmark", "nb201"))
         self.config = {**(config or {}), "rq": rq, "versions": versions(), "git_commit": git_commit()}
         self.started = time.time()
@@ -71,16 +264,46 @@ class Report:
         return {**self.config, "kind": kind, "caption": caption,
                 "written": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds_since_start": round(time.time() - self.started, 1)}
 
-    def table(self, name: str, frame: pd.DataFrame, caption: str = "") -> Path:
+    def table(self, name: str, frame: pd.DataFrame, caption: str = "", show: bool = True,
+              view: pd.DataFrame | None = None, max_rows: int = 12) -> Path:
+        """Write the full table (csv + md + meta); in a notebook, display `view` (default: the
+        compact view of `frame`) unless show=False."""
         path = self.root / "tables" / f"{self.rq}_{name}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, frame.to_csv(index=False))
         atomic_write_text(path.with_suffix(".md"), f"**{caption or name}**\n\n" + markdown_table(frame))
         atomic_write_json(Path(f"{path}.meta.json"), self._meta("table", caption))
         self.artefacts.append(path)
-        return path
+        if show and self.inline:
+            self._show_table(frame if view is None else view, caption or name, path.name, max_rows,
+                             compact=view is None)
+        return Saved(path)
 
-    def figure(self, name: str, fig, caption: str = "") -> Path:
+    def leaderboard(self, name: str, crit: pd.DataFrame, seconds=None, caption: str = "") -> Path:
+        """Write `leaderboard(crit, seconds)` as a table; in a notebook, show it formatted."""
+        board = leaderboard(crit, seconds)
+        return self.table(name, board, caption or "Leaderboard", view=leaderboard_view(board), max_rows=len(board))
+
+    def reproduction(self, tables: dict, context: dict, rq: str | None = None) -> Path:
+        """The study's published numbers for this notebook beside the kit's (see
+        nas_core.analyses.reproduction): written as `<rq>_reproduction` and shown inline.
+        `tables`: result tables by name (e.g. {"rq1_zse_criteria": frame}); `context`:
+        `reproduction.profile_context(...)`."""
+        from nas_core.analyses import reproduction as R
+
+        table = R.reproduction_table(R.load_published(rq or self.rq), tables, context)
+        view = table[["setting", "criterion", "published", "kit", "n", "verdict", "reason"]]
+        return self.table("reproduction", table, "The study's published numbers beside the kit's", view=view,
+                          max_rows=len(table))
+
+    def _show_table(self, frame: pd.DataFrame, caption: str, filename: str, max_rows: int, compact: bool) -> None:
+        from IPython.display import Markdown, display
+
+        view, notes = compact_table(frame, max_rows) if compact else (frame, [])
+        foot = "; ".join(notes + [f"full table: {filename}"])
+        display(Markdown(f"**{caption}**\n\n{markdown_table(view)}\n<small>{foot}</small>\n"))
+
+    def figure(self, name: str, fig, caption: str = "", show: bool = True) -> Path:
         import matplotlib.pyplot as plt
 
         base = self.root / "figures" / f"{self.rq}_{name}"
@@ -98,15 +321,20 @@ class Report:
                     os.unlink(tmp)
         atomic_write_json(Path(f"{base}.png.meta.json"), meta)
         plt.close(fig)
-        self.artefacts.append(Path(f"{base}.png"))
-        return Path(f"{base}.png")
+        png = Path(f"{base}.png")
+        self.artefacts.append(png)
+        if show and self.inline:
+            from IPython.display import Image, display
+
+            display(Image(data=png.read_bytes(), format="png"))  # the saved file: what the cell shows is what is kept
+        return Saved(png)
 
     def done(self) -> list[Path]:
         """Record the notebook's wall time; return what it wrote."""
         atomic_write_json(self.root / "notebooks" / f"{self.rq}.timing.json",
                           {"rq": self.rq, "wall_time_s": round(time.time() - self.started, 1),
                            "artefacts": [str(p.relative_to(self.root)) for p in self.artefacts]})
-        return self.artefacts
+        return SavedList(self.artefacts)
 
 
 def write_index(profile: str, out_root: Path | None = None, benchmark: str = "nb201") -> Path:
@@ -146,6 +374,7 @@ def write_index(profile: str, out_root: Path | None = None, benchmark: str = "nb
         for f in figures:
             lines.append(f"- figure [{f.stem}](figures/{f.name}) ([svg](figures/{f.stem}.svg)): {_caption(f)}")
         lines.append("")
+    lines += _reproduction_lines(root, profile)
     path = root / "README.md"
     atomic_write_text(path, "\n".join(lines))
     return path
@@ -156,3 +385,16 @@ def _caption(path: Path) -> str:
     if meta.is_file():
         return json.loads(meta.read_text()).get("caption", "")
     return ""
+
+
+def _reproduction_lines(root: Path, profile: str) -> list[str]:
+    """The verdicts of every notebook's `<rq>_reproduction` table: counts, then the section
+    'what reproduces, what does not yet' (generated, never typed)."""
+    from nas_core.analyses import reproduction as R
+
+    frames = [pd.read_csv(p, keep_default_na=False) for p in sorted((root / "tables").glob("*_reproduction.csv"))]
+    if not frames:
+        return []
+    counts = R.summary(frames)
+    return ["## The study's published numbers beside the kit's", "", markdown_table(counts),
+            R.markdown_section(frames, profile)]

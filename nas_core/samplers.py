@@ -5,7 +5,9 @@ whose state is saved in checkpoints (exact resume). Architectures with no conv o
 input->output path are rejected and redrawn.
 
   iso        uniform over all 15,625 cells
-  deiso      uniform over the 6,466 isomorphism-class representatives
+  deiso      uniform over the 6,466 isomorphism-class representatives, each the member with
+             the lowest official benchmark index (`nb201.class_representatives`, the rule the
+             evaluation set uses too); `official_order` gives the benchmark's index order
   fair       FairNAS: S=5 archs per step, each edge takes a random permutation of the 5 ops,
              so every op trains exactly once per step (a group containing a rejected arch is
              redrawn whole, which keeps the once-per-step property)
@@ -119,9 +121,11 @@ def _soft_args(spec: str) -> tuple[int, int, float, int]:
     return args
 
 
-def make_sampler(spec: str, seed: int, restrict_to: np.ndarray | None = None) -> Sampler:
+def make_sampler(spec: str, seed: int, restrict_to: np.ndarray | None = None,
+                 official_order: np.ndarray | None = None) -> Sampler:
     """`spec` in iso | deiso | fair | mc:S | without:OPS | soft:W,K,T,P; `restrict_to` (kit ids)
-    overrides the pool."""
+    overrides the pool. `official_order[i]` = kit id of official index i (deiso only; None: index
+    = kit id, the mini benchmark)."""
     if restrict_to is not None:
         return Sampler(seed, pool=np.asarray(restrict_to))
     if spec.startswith("without:"):
@@ -131,9 +135,7 @@ def make_sampler(spec: str, seed: int, restrict_to: np.ndarray | None = None) ->
     if spec == "iso":
         return Sampler(seed)
     if spec == "deiso":
-        table = nb201.space_table()
-        _, reps = np.unique(table.iso_key, return_index=True)
-        return Sampler(seed, pool=np.sort(reps))
+        return Sampler(seed, pool=nb201.representative_kit_ids(official_order))
     if spec == "fair":
         return FairSampler(seed)
     if spec.startswith("mc:"):

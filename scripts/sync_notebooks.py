@@ -1,65 +1,36 @@
-"""Build notebooks/*.ipynb from their percent-format sources notebooks/src/*.py.
+"""Pair notebooks/src/*.py (jupytext percent format, what reviewers diff) with notebooks/*.ipynb.
 
-The .py sources are what reviewers diff; the .ipynb files carry no outputs (executed copies
-live in outputs/<profile>/notebooks/). Cell markers: `# %% [markdown]` (lines after it are
-markdown, each starting with '# '), `# %% tags=["parameters"]`, and a plain `# %%`.
+A thin wrapper over jupytext: the .ipynb carry no outputs (executed copies live in
+outputs/<profile>/notebooks/), deterministic cell ids (stable diffs) and a fixed kernelspec.
 `python scripts/sync_notebooks.py --check` fails if an .ipynb is out of date.
 """
 from __future__ import annotations
 
-import json
-import re
 import sys
 from pathlib import Path
 
+import jupytext
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC, DST = ROOT / "notebooks" / "src", ROOT / "notebooks"
-MARKER = re.compile(r"^# %%(?P<md> \[markdown\])?(?: tags=(?P<tags>\[.*\]))?\s*$")
-
-
-def to_notebook(text: str) -> nbformat.NotebookNode:
-    cells, kind, tags, lines = [], None, [], []
-
-    def flush():
-        if kind is None:
-            return
-        body = "\n".join(lines).strip("\n")
-        if kind == "markdown":
-            body = "\n".join(l[2:] if l.startswith("# ") else l.lstrip("#") for l in body.splitlines())
-            cell = nbformat.v4.new_markdown_cell(body)
-        else:
-            cell = nbformat.v4.new_code_cell(body)
-        if tags:
-            cell.metadata["tags"] = tags
-        cell.id = f"cell-{len(cells)}"  # deterministic ids: stable diffs
-        cells.append(cell)
-
-    for line in text.splitlines():
-        m = MARKER.match(line)
-        if m:
-            flush()
-            kind = "markdown" if m.group("md") else "code"
-            tags = json.loads(m.group("tags")) if m.group("tags") else []
-            lines = []
-        elif kind is not None:
-            lines.append(line)
-    flush()
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                   "language_info": {"name": "python"}}
-    return nb
+KERNEL = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+          "language_info": {"name": "python"}}
 
 
 def render(src: Path) -> str:
-    return nbformat.writes(to_notebook(src.read_text()), version=4) + "\n"
+    nb = jupytext.read(src, fmt="py:percent")
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i}"  # deterministic ids: stable diffs
+        cell.metadata.pop("lines_to_next_cell", None)
+    nb.metadata = dict(KERNEL)
+    return nbformat.writes(nb, version=4) + "\n"
 
 
 def main(argv) -> int:
     check = "--check" in argv
     stale = []
-    for src in sorted(SRC.glob("rq*.py")):
+    for src in sorted(SRC.glob("*.py")):
         target = DST / (src.stem + ".ipynb")
         text = render(src)
         if check:

@@ -1,13 +1,17 @@
 """Conclusions written from the computed numbers (never hard-coded claims).
 
 Every function takes the frames a notebook computed and returns Markdown whose wording
-follows the numbers (which estimator is best, whether an effect is positive, how large).
+follows the numbers. A sentence states a direction ("beats", "raises", "over-rates") only
+when an `Effect` (analyses/effects.py) carries it: its 95 % interval over architectures
+excludes zero and every supernet seed agrees on the sign. Without such evidence the text
+gives the point values and says that no effect is detectable at this profile.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from nas_core.analyses.effects import Effect, describe
 from nas_core.engines.evaluate import overall
 
 TAU = "kendall_tau_b"
@@ -36,7 +40,9 @@ def _direction(v: float, small: float = 0.02) -> str:
     return "a positive" if v > 0 else "a negative"
 
 
-def ranking_summary(crit: pd.DataFrame, what: str) -> str:
+def ranking_summary(crit: pd.DataFrame, what: str, effects: dict[str, Effect] | None = None) -> str:
+    """`effects`: {estimator: Effect of its τ minus the best complexity baseline's} (paired
+    bootstrap); without them no estimator is said to beat the baseline."""
     d = _scalar(crit)
     if d.empty:
         return f"No {what} could be evaluated."
@@ -45,18 +51,32 @@ def ranking_summary(crit: pd.DataFrame, what: str) -> str:
              f"(τ = {_fmt(best['value'])}{_ci(best)}), worst **{worst['estimator']}** (τ = {_fmt(worst['value'])})."]
     base = d[d["estimator"].isin(["params", "flops"])]
     if not base.empty:
-        ref = base["value"].max()
-        beat = d[(d["value"] > ref) & ~d["estimator"].isin(["params", "flops"])]["estimator"].tolist()
-        lines.append(f"The best complexity baseline reaches τ = {_fmt(ref)}; "
-                     + (f"{len(beat)} estimator(s) beat it: {', '.join(beat)}." if beat
-                        else "no proxy beats it — a plain size count ranks at least as well."))
-    neg = d[d["value"] < 0]["estimator"].tolist()
+        ref_row = base.iloc[0]
+        lines.append(f"The best complexity baseline, {ref_row['estimator']}, reaches τ = {_fmt(ref_row['value'])}.")
+        effects = effects or {}
+        above = d[(d["value"] > ref_row["value"]) & ~d["estimator"].isin(["params", "flops"])]["estimator"].tolist()
+        beat = [e for e in above if e in effects and effects[e].direction > 0]
+        below = [e for e, eff in effects.items() if eff.direction < 0]
+        unclear = [e for e in above if e not in beat]
+        if beat:
+            lines.append(f"{len(beat)} estimator(s) beat it by more than the paired 95 % interval: "
+                         + "; ".join(f"{e} ({effects[e].interval_text()})" for e in beat) + ".")
+        if unclear:
+            lines.append(f"{', '.join(unclear)} score(s) above it, but the difference is not detectable at this "
+                         "profile (the paired interval includes 0)" if effects else
+                         f"{', '.join(unclear)} score(s) above it (point estimates; no paired interval computed).")
+        if not beat and not unclear:
+            lines.append("No proxy scores above it — a plain size count ranks at least as well.")
+        if below:
+            lines.append(f"Detectably worse than {ref_row['estimator']}: {', '.join(below)}.")
+    neg = d[d["ci_high"] < 0]["estimator"].tolist() if "ci_high" in d else []
     if neg:
-        lines.append(f"Negatively correlated (they rank backwards): {', '.join(neg)}.")
+        lines.append(f"Negatively correlated with the truth (interval below 0: they rank backwards): {', '.join(neg)}.")
     return " ".join(lines)
 
 
-def training_summary(crit: pd.DataFrame) -> str:
+def training_summary(crit: pd.DataFrame, effects: dict[str, Effect] | None = None) -> str:
+    """`effects`: {estimator: Effect of τ at the last checkpoint minus τ at the first}."""
     d = overall(crit)
     if d.empty:
         return "No checkpoints were scored."
@@ -64,26 +84,38 @@ def training_summary(crit: pd.DataFrame) -> str:
     for est, g in d.groupby("estimator"):
         g = g.sort_values("epoch")
         first, last, peak = g.iloc[0], g.iloc[-1], g.loc[g["value"].idxmax()]
+        change = (describe((effects or {})[est], f"training from epoch {int(first['epoch'])} to {int(last['epoch'])}")
+                  if est in (effects or {}) else "no interval computed for the change")
         out.append(f"- **{est}**: τ = {_fmt(first['value'])} at epoch {int(first['epoch'])}, "
                    f"{_fmt(last['value'])} at epoch {int(last['epoch'])} (peak {_fmt(peak['value'])} at epoch "
-                   f"{int(peak['epoch'])}); training brought {_direction(last['value'] - first['value'])} change.")
+                   f"{int(peak['epoch'])}); {change}.")
     return "\n".join(out)
 
 
-def top_bottom_summary(crit: pd.DataFrame) -> str:
+def top_bottom_summary(crit: pd.DataFrame, effects: dict[str, Effect] | None = None) -> str:
+    """`effects`: {estimator: Effect of P@top K − P@bottom K} at the K used here (10 %)."""
     d = crit[crit["criterion"].isin(["p_at_top", "p_at_bottom"])].dropna(subset=["k", "value"])
     if d.empty:
         return "P@K could not be computed."
     k = 0.1 if (d["k"] == 0.1).any() else d["k"].max()
     w = d[d["k"] == k].pivot_table(index="estimator", columns="criterion", values="value")
-    better_bottom = w[w.get("p_at_bottom", 0) > w.get("p_at_top", 0)].index.tolist()
-    return (f"At K = {k:g} ({k * 100:g} % of the architectures), {len(better_bottom)} of {len(w)} estimators "
-            f"find bad architectures more reliably than good ones (P@bottom > P@top)"
-            + (f": {', '.join(better_bottom)}." if better_bottom else ".")
-            + " Estimators are better at ruling out poor architectures than at picking the best."
-            if len(better_bottom) > len(w) / 2 else
-            f"At K = {k:g}, most estimators ({len(w) - len(better_bottom)} of {len(w)}) are at least as precise "
-            "at the top as at the bottom.")
+    head = f"At K = {k:g} ({k * 100:g} % of the architectures)"
+    if not effects:
+        lower = int((w.get("p_at_bottom", 0) > w.get("p_at_top", 0)).sum())
+        return (f"{head}, {lower} of {len(w)} estimators have P@bottom above P@top (point estimates; no interval "
+                "computed, so no direction is claimed).")
+    bottom = [e for e, eff in effects.items() if eff.direction < 0]
+    top = [e for e, eff in effects.items() if eff.direction > 0]
+    rest = len(effects) - len(bottom) - len(top)
+    parts = [f"{head}: {len(bottom)} of {len(effects)} estimators are detectably better at finding the bad "
+             "architectures than the good ones (P@bottom > P@top, 95 % interval over architectures)"
+             + (f" — {', '.join(bottom)}" if bottom else ""),
+             f"{len(top)} are detectably better at the top" + (f" — {', '.join(top)}" if top else ""),
+             f"for {rest} the difference is not detectable at this profile"]
+    text = "; ".join(parts) + "."
+    if len(bottom) > len(effects) / 2:
+        text += " Most estimators are better at ruling out poor architectures than at picking the best."
+    return text
 
 
 def batches_summary(frame: pd.DataFrame) -> str:
@@ -99,38 +131,50 @@ def batches_summary(frame: pd.DataFrame) -> str:
     return "\n".join(out)
 
 
-def rq1_conclusions(zs_crit, os_crit, combined, batches) -> str:
+def rq1_conclusions(zs_crit, os_crit, combined, batches, batch_effect: Effect | None = None,
+                    top_bottom: dict[str, Effect] | None = None) -> str:
+    """`batch_effect`: τ with all validation batches minus τ with one, at the last checkpoint."""
     d = _scalar(combined)
     if d.empty:
         return "Nothing to conclude: no estimator could be evaluated."
     os_row = d[d["estimator"] == "os_acc"]
     rank_os = int(np.flatnonzero(d["estimator"].to_numpy() == "os_acc")[0]) + 1 if len(os_row) else None
-    lines = [f"1. Over all {len(d)} estimators the best ranking (τ-b) comes from **{d.iloc[0]['estimator']}** "
-             f"(τ = {_fmt(d.iloc[0]['value'])})."]
+    lines = [f"1. Over all {len(d)} estimators the highest τ-b comes from **{d.iloc[0]['estimator']}** "
+             f"(τ = {_fmt(d.iloc[0]['value'])}{_ci(d.iloc[0])}; the intervals of the next ones show whether the "
+             "order is settled)."]
     if rank_os:
         lines.append(f"2. The one-shot estimator (OS acc, final checkpoint) is #{rank_os} with τ = "
                      f"{_fmt(os_row.iloc[0]['value'])}{_ci(os_row.iloc[0])}.")
-    lines.append("3. " + top_bottom_summary(combined))
-    if not batches.empty:
-        last = batches[batches["checkpoint"] == batches["checkpoint"].iloc[-1]].sort_values("batches")
-        gain = last["kendall_tau_b"].iloc[-1] - last["kendall_tau_b"].iloc[0]
-        lines.append(f"4. More validation batches bring {_direction(gain)} change in τ at the last checkpoint "
-                     f"({_fmt(gain, 3)}), by breaking ties between accuracy levels.")
+    lines.append("3. " + top_bottom_summary(combined, top_bottom))
+    if batch_effect is not None:
+        text = describe(batch_effect, "scoring on all validation batches instead of one")
+        if batch_effect.direction > 0:
+            text += ": extra batches break ties between accuracy levels"
+        elif batch_effect.direction < 0:
+            text += (": at this checkpoint more data ranks worse — the study saw the same reversal early in "
+                     "training (epoch 200), where more batches merged accuracy levels the truth separates")
+        lines.append(f"4. At the last checkpoint, {text}.")
     return "\n".join(lines)
 
 
-def complexity_summary(frame: pd.DataFrame) -> str:
+def complexity_summary(frame: pd.DataFrame, slopes: dict[str, Effect] | None = None) -> str:
+    """`slopes`: {estimator: Effect of the RD slope per FLOPs group} (bootstrap over archs)."""
     if frame.empty:
         return "No FLOPs-group analysis."
     out = []
     for est, g in frame.groupby("estimator"):
         g = g.sort_values("group")
-        slope = np.polyfit(g["group"], g["mean_rd"], 1)[0] if len(g) > 1 else np.nan
-        trend = ("over-estimates large architectures and under-estimates small ones" if slope > 0.02 else
-                 "over-estimates small architectures and under-estimates large ones" if slope < -0.02 else
-                 "shows no clear complexity trend")
-        out.append(f"- **{est}** {trend} (RD slope per group {_fmt(slope)}; mean τ inside groups "
-                   f"{_fmt(g['tau'].mean())}).")
+        eff = (slopes or {}).get(est)
+        if eff is None:
+            slope = np.polyfit(g["group"], g["mean_rd"], 1)[0] if len(g) > 1 else np.nan
+            trend = f"has an RD slope of {_fmt(slope)} per group (point estimate, no interval computed)"
+        elif eff.direction > 0:
+            trend = f"over-rates large architectures and under-rates small ones (RD slope per group, {eff.interval_text()})"
+        elif eff.direction < 0:
+            trend = f"over-rates small architectures and under-rates large ones (RD slope per group, {eff.interval_text()})"
+        else:
+            trend = f"shows no detectable complexity trend at this profile (RD slope per group, {eff.interval_text()})"
+        out.append(f"- **{est}** {trend}; mean τ inside groups {_fmt(g['tau'].mean())}.")
     return "\n".join(out)
 
 
@@ -167,8 +211,15 @@ def variance_summary(diag: dict, stab: dict) -> str:
     out = []
     fv = diag.get("forgetting")
     if fv is not None and not fv.empty:
-        out.append(f"- Mean forgetting value {_fmt(fv['forgetting'].mean(), 2)} accuracy points "
-                   f"({'architectures lose accuracy after their own step' if fv['forgetting'].mean() < 0 else 'other steps do not hurt on average'}).")
+        from nas_core.analyses.effects import mean_effect
+
+        eff = mean_effect(fv["forgetting"])
+        verdict = {-1: "the other architectures' steps detectably erase what an architecture's own step taught it",
+                   1: "the other architectures' steps detectably help it further",
+                   0: "no forgetting is detectable at this profile"}[eff.direction]
+        out.append(f"- Forgetting value FV = accuracy after the other architectures' steps − accuracy right after "
+                   f"its own step: mean {_fmt(eff.delta, 2)} points (95 % interval {_fmt(eff.low, 2)} to "
+                   f"{_fmt(eff.high, 2)}, n = {eff.n} (architecture, checkpoint) values): {verdict}.")
     gs = diag.get("gradient_similarity")
     if gs is not None and not gs.empty:
         m = gs.groupby("epoch")["cosine"].mean()
@@ -201,24 +252,36 @@ def variant_summary(crit: pd.DataFrame, what: str) -> str:
     return f"At the last checkpoint, by {what}: " + "; ".join(parts) + "."
 
 
-def pruning_summary(frame: pd.DataFrame) -> str:
+def pruning_summary(frame: pd.DataFrame, withheld: str = "") -> str:
+    """One-shot pruning against the unpruned supernet at the same epoch, on the kept archs;
+    directions only where the paired intervals exclude 0 (and the one-shot estimator is
+    informative at this profile: `withheld` says why not)."""
     if frame.empty:
         return "No pruning results."
     out = []
     for p, g in frame.groupby("keep_fraction"):
-        g = g.set_index("stage")["kendall_tau_b"]
-        if {"before", "after"} <= set(g.index):
-            out.append(f"- keep {p * 100:g} %: τ inside the sub-space {_fmt(g['before'])} before, {_fmt(g['after'])} "
-                       f"after fine-tuning there ({_direction(g['after'] - g['before'])} change).")
+        after = g[g["stage"] == "after"]
+        before = g[g["stage"] == "before"]
+        if after.empty or before.empty:
+            continue
+        a, b = after.iloc[0], before.iloc[0]
+        tau = Effect(a["delta_tau"], a.get("delta_tau_low", np.nan), a.get("delta_tau_high", np.nan),
+                     n=int(a["n_archs"]), withheld=withheld)
+        acc = Effect(a["delta_mean_os_acc"], a.get("delta_mean_os_acc_low", np.nan),
+                     a.get("delta_mean_os_acc_high", np.nan), n=int(a["n_archs"]), withheld=withheld)
+        out.append(f"- keep {p * 100:g} % ({int(a['n_archs'])} archs), pruned at epoch {int(a['prune_epoch'])} and "
+                   f"fine-tuned to {int(a['epoch'])}, against the unpruned supernet at epoch {int(b['epoch'])}: "
+                   f"{describe(acc, 'pruning', quantity='mean OS acc (points)', digits=2)}; "
+                   f"{describe(tau, 'pruning', quantity='τ inside the kept sub-space')}.")
     return "\n".join(out) or "No pruning results."
 
 
-def rq3_conclusions(samplers, post, pruning, ensemble, affine) -> str:
+def rq3_conclusions(samplers, post, pruning, ensemble, affine, withheld: str = "") -> str:
     lines = [variant_summary(samplers, "sampling strategy")]
     d = _scalar(post)
     if not d.empty:
         lines.append("Post-de-isomorphism: " + "; ".join(f"{r['estimator']} τ = {_fmt(r['value'])}" for _, r in d.iterrows()) + ".")
-    lines.append(pruning_summary(pruning))
+    lines.append(pruning_summary(pruning, withheld))
     d = _scalar(ensemble)
     if not d.empty:
         lines.append(f"Temporal ensemble: best variant **{d.iloc[0]['estimator']}** (τ = {_fmt(d.iloc[0]['value'])}); "
@@ -227,7 +290,8 @@ def rq3_conclusions(samplers, post, pruning, ensemble, affine) -> str:
     return "\n\n".join(lines)
 
 
-def trained_weights_summary(crit: pd.DataFrame) -> str:
+def trained_weights_summary(crit: pd.DataFrame, effects: dict[str, Effect] | None = None) -> str:
+    """`effects`: {proxy: Effect of τ on the last checkpoint's weights minus τ at epoch 0}."""
     d = overall(crit)
     if d.empty:
         return "No results."
@@ -235,32 +299,44 @@ def trained_weights_summary(crit: pd.DataFrame) -> str:
     for est, g in d.groupby("estimator"):
         g = g.sort_values("epoch")
         r0, rl = g.iloc[0], g.iloc[-1]
-        out.append(f"- **{est}**: τ {_fmt(r0['value'])} on random weights, {_fmt(rl['value'])} on the supernet's "
-                   f"weights at epoch {int(rl['epoch'])} ({_direction(rl['value'] - r0['value'])} change).")
+        eff = (effects or {}).get(est)
+        change = (describe(eff, "training the weights", up="raises", down="lowers") if eff is not None
+                  else "no interval computed")
+        out.append(f"- **{est}**: τ {_fmt(r0['value'])} at epoch {int(r0['epoch'])} (the supernet's random init), "
+                   f"{_fmt(rl['value'])} at epoch {int(rl['epoch'])}; {change}.")
     return "\n".join(out)
 
 
-def input_modes_summary(crit: pd.DataFrame) -> str:
+def input_modes_summary(crit: pd.DataFrame, effects: dict[str, Effect] | None = None) -> str:
+    """`effects`: {proxy: Effect of τ with real images minus τ with Gaussian noise}."""
     d = overall(crit)
     if d.empty:
         return "No results."
     w = d.pivot_table(index="estimator", columns="input_mode", values="value")
     out = []
     for est, r in w.iterrows():
-        if "real" in r and "noise" in r:
-            out.append(f"- **{est}**: real {_fmt(r.get('real'))}, noise {_fmt(r.get('noise'))}, ones {_fmt(r.get('ones'))}"
-                       + (" — hardly uses the data." if abs(r.get("real", 0) - r.get("noise", 0)) < 0.05 else "."))
+        if "real" not in r or "noise" not in r:
+            continue
+        line = f"- **{est}**: real {_fmt(r.get('real'))}, noise {_fmt(r.get('noise'))}, ones {_fmt(r.get('ones'))}"
+        eff = (effects or {}).get(est)
+        if eff is not None:
+            line += ("; real images detectably help" if eff.direction > 0 else
+                     "; real images detectably hurt" if eff.direction < 0 else
+                     "; no detectable difference between images and noise — it may not use the data")
+            line += f" ({eff.interval_text()})"
+        out.append(line + ".")
     return "\n".join(out)
 
 
-def rq4_conclusions(trained, inputs, sizes, length) -> str:
-    lines = ["**Random vs trained weights.**\n" + trained_weights_summary(trained),
-             "**Input data.**\n" + input_modes_summary(inputs)]
+def rq4_conclusions(trained, inputs, sizes, length, trained_effects=None, input_effects=None) -> str:
+    lines = ["**Random vs trained weights.**\n" + trained_weights_summary(trained, trained_effects),
+             "**Input data.**\n" + input_modes_summary(inputs, input_effects)]
     if not sizes.empty:
         best = sizes.groupby(["batch_size", "batches"])["kendall_tau_b"].mean()
         b = best.idxmax()
         lines.append(f"**Batching.** Mean τ over proxies is highest with batch size {b[0]} and {b[1]} batch(es) "
-                     f"({_fmt(best.max())}); lowest {_fmt(best.min())}.")
+                     f"({_fmt(best.max())}) and lowest at {_fmt(best.min())}: point estimates, a spread of "
+                     f"{_fmt(best.max() - best.min())} to set against the per-proxy intervals of RQ1.")
     if not length.empty:
         g = length[length["batches"] == length["batches"].max()].sort_values("epoch")
         lines.append(f"**Training length.** OS acc τ with all validation batches: {_fmt(g['kendall_tau_b'].iloc[0])} at "
@@ -285,37 +361,63 @@ def search_summary(summary: pd.DataFrame) -> str:
 
 
 def guidelines(evidence: pd.DataFrame, search: pd.DataFrame) -> str:
-    """Numbered guidelines; each states its evidence from the `evidence` table."""
-    ev = evidence.set_index("item")["value"] if not evidence.empty else pd.Series(dtype=float)
+    """Numbered guidelines; each names its evidence (estimator, checkpoint, n, seeds) from the
+    `evidence` table (Study.collect_evidence) and states a direction only where its interval
+    carries one."""
+    if evidence.empty:
+        return "Not enough results for guidelines."
+    ev = evidence.set_index("item")
+
+    def eff(key):
+        if key not in ev.index:
+            return None
+        r = ev.loc[key]
+        return Effect(r["value"], r["low"], r["high"], n=int(r["n"]), withheld=r.get("withheld", "") or "")
+
+    def cite(key):
+        return f" *Evidence: {ev.loc[key, 'evidence']}.*"
+
     g = []
-
-    def get(key):
-        return ev.get(key, np.nan)
-
-    os_tau, best_zs, best_zs_tau, flops_tau = get("os_tau_final"), evidence.attrs.get("best_zse"), get("best_zse_tau"), get("flops_tau")
-    if np.isfinite(os_tau) and np.isfinite(best_zs_tau):
-        pick = "the one-shot estimator" if os_tau >= best_zs_tau else f"the zero-shot proxy {best_zs}"
-        g.append(f"**Choose the estimator by measured ranking quality, not by cost alone.** Here {pick} ranks best "
-                 f"(OS acc τ = {_fmt(os_tau)}, best ZSE {best_zs} τ = {_fmt(best_zs_tau)}).")
-    if np.isfinite(flops_tau):
-        beat = int(get("n_zse_beating_flops")) if np.isfinite(get("n_zse_beating_flops")) else 0
-        g.append(f"**Always report #FLOPs/#params as a baseline.** FLOPs alone reach τ = {_fmt(flops_tau)}; "
-                 f"only {beat} zero-shot proxies beat it.")
-    if np.isfinite(get("deiso_gain")):
-        g.append(f"**De-isomorphic sampling / post-de-isomorphism** changed OS τ by {_fmt(get('deiso_gain'))} "
-                 f"({'use it' if get('deiso_gain') > 0 else 'no gain at this budget'}).")
-    if np.isfinite(get("batches_gain")):
-        g.append(f"**Score the supernet on enough validation data**: going from 1 batch to all batches changed τ by "
-                 f"{_fmt(get('batches_gain'))} (ties in OS acc carry no ranking information).")
-    if np.isfinite(get("noise_gap")):
-        g.append(f"**Check what a proxy measures**: replacing images by noise changes proxies' τ by "
-                 f"{_fmt(get('noise_gap'))} on average — proxies that do not change are architecture-size counters.")
-    if np.isfinite(get("complexity_slope")):
-        g.append(f"**Watch the complexity bias**: the OS estimator's ranking difference changes by {_fmt(get('complexity_slope'))} "
-                 "per FLOPs quintile; compare architectures within similar FLOPs when you can.")
+    best_zs = evidence.attrs.get("best_zse")
+    gap = eff("best_zse_minus_baseline")
+    if gap is not None:
+        verdict = {1: f"{best_zs} detectably beats the best complexity baseline",
+                   -1: f"even the best proxy, {best_zs}, ranks detectably worse than a plain size count",
+                   0: f"the best proxy, {best_zs}, is not detectably better than a plain size count"}[gap.direction]
+        g.append(f"**Always report #params / #FLOPs beside a proxy.** Here {verdict} ({gap.interval_text()})."
+                 + cite("best_zse_minus_baseline") + " " + cite("n_zse_beating_baseline").strip())
+    os_gap = eff("os_minus_baseline")
+    if os_gap is not None:
+        if os_gap.withheld:
+            g.append(f"**Do not trust a short supernet run.** The one-shot estimator is not comparable at this profile "
+                     f"({os_gap.withheld}); train longer or with more seeds before using it." + cite("os_minus_baseline"))
+        else:
+            word = {1: "ranks detectably better than", -1: "ranks detectably worse than",
+                    0: "is not detectably different from"}[os_gap.direction]
+            g.append(f"**Choose the estimator by measured ranking quality, not by cost alone.** The one-shot "
+                     f"estimator {word} the best complexity baseline ({os_gap.interval_text()})." + cite("os_minus_baseline"))
+    for key, subject, advice in (
+            ("deiso_gain", "de-isomorphic sampling (vs iso)", "**Sample de-isomorphic architectures.**"),
+            ("batches_gain", "scoring on all validation batches (vs one)", "**Score the supernet on enough validation data.**")):
+        e = eff(key)
+        if e is not None:
+            g.append(f"{advice} Here {describe(e, subject)}." + cite(key))
+    e = eff("complexity_slope")
+    if e is not None:
+        what = {1: "over-rates large architectures", -1: "over-rates small architectures",
+                0: "shows no detectable complexity bias at this profile"}[e.direction]
+        g.append(f"**Watch the complexity bias.** The one-shot estimator {what} (RD slope per FLOPs quintile, "
+                 f"{e.interval_text()}" + (f"; not comparable: {e.withheld}" if e.withheld else "") + "); compare "
+                 "architectures of similar FLOPs when you can." + cite("complexity_slope"))
+    if "noise_gap" in ev.index:
+        g.append(f"**Check what a proxy measures.** Replacing the images by noise changes the proxies' τ by "
+                 f"{_fmt(ev.loc['noise_gap', 'value'])} on average." + cite("noise_gap")
+                 + " Proxies whose τ does not change are architecture counters rather than data-driven estimates.")
     if not search.empty:
         s = search[search["estimator"] != "truth"].sort_values("true_acc_mean", ascending=False)
         if len(s):
-            g.append(f"**Judge estimators by the search they drive**: the best-driven search ({s.iloc[0]['estimator']}, "
-                     f"{s.iloc[0]['method']}, budget {s.iloc[0]['budget']}) finds {_fmt(s.iloc[0]['true_acc_mean'], 2)} % on average.")
+            r = s.iloc[0]
+            spread = f" ± {_fmt(r['true_acc_std'], 2)} (sd over {int(r['n'])} search seeds)" if "true_acc_std" in r else ""
+            g.append(f"**Judge estimators by the search they drive.** The best-driven search ({r['estimator']}, "
+                     f"{r['method']}, budget {r['budget']}) finds {_fmt(r['true_acc_mean'], 2)} %{spread}.")
     return "\n".join(f"{i}. {t}" for i, t in enumerate(g, 1)) or "Not enough results for guidelines."

@@ -5,6 +5,10 @@ Pairs are found arithmetically on kit ids (changing edge e from op a to op b mov
 by (b - a) * 5**(5 - e)), so no Python loop over pairs. For each ordered (from_op -> to_op):
 p_estimate_up = share of pairs whose estimate goes up, p_truth_up likewise, and
 bias = p_estimate_up - p_truth_up. Ties count as "not up".
+
+A mutation whose two architectures are isomorphic (e.g. changing an edge that reaches no
+output) changes nothing: such no-op pairs are excluded, and counted per cell in
+`n_isomorphic_excluded` (n_pairs counts the pairs kept).
 """
 from __future__ import annotations
 
@@ -36,14 +40,21 @@ def mutation_pairs(kit_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def mutation_bias(kit_ids, score, truth) -> pd.DataFrame:
-    """Tidy: from_op, to_op, n_pairs, p_estimate_up, p_truth_up, bias."""
+    """Tidy: from_op, to_op, n_pairs, n_isomorphic_excluded, p_estimate_up, p_truth_up, bias."""
     score, truth = np.asarray(score, float), np.asarray(truth, float)
+    kit_ids = np.asarray(kit_ids, dtype=np.int64)
     i, j, a, b = mutation_pairs(kit_ids)
-    est_up = score[j] > score[i]
-    true_up = truth[j] > truth[i]
-    frame = pd.DataFrame({"from_op": np.array(nb201.OPS)[a], "to_op": np.array(nb201.OPS)[b],
-                          "est_up": est_up, "true_up": true_up})
+    iso = nb201.space_table().iso_key
+    no_op = iso[kit_ids[i]] == iso[kit_ids[j]]
+    kept = ~no_op
+    # excluded pairs become NaN so that the means skip them; a cell of only no-op pairs stays (n_pairs 0)
+    frame = pd.DataFrame({"from_op": np.array(nb201.OPS)[a], "to_op": np.array(nb201.OPS)[b], "kept": kept,
+                          "no_op": no_op, "est_up": np.where(kept, score[j] > score[i], np.nan),
+                          "true_up": np.where(kept, truth[j] > truth[i], np.nan)})
     out = frame.groupby(["from_op", "to_op"], as_index=False).agg(
-        n_pairs=("est_up", "size"), p_estimate_up=("est_up", "mean"), p_truth_up=("true_up", "mean"))
+        n_pairs=("kept", "sum"), n_isomorphic_excluded=("no_op", "sum"),
+        p_estimate_up=("est_up", "mean"), p_truth_up=("true_up", "mean"))
+    out[["n_pairs", "n_isomorphic_excluded"]] = out[["n_pairs", "n_isomorphic_excluded"]].astype(int)
     out["bias"] = out["p_estimate_up"] - out["p_truth_up"]
-    return out
+    out.attrs["n_isomorphic_excluded"] = int(no_op.sum())
+    return out[["from_op", "to_op", "n_pairs", "n_isomorphic_excluded", "p_estimate_up", "p_truth_up", "bias"]]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import inspect
 import pickle
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -128,8 +129,9 @@ def _check_cifar10(root: Path) -> str:
         try:
             with np.load(npz, allow_pickle=False) as data:
                 counts = len(data["train_labels"]), len(data["test_labels"])
-        except (KeyError, ValueError, OSError) as exc:
-            return f"PROBLEM: cannot read {npz}: {exc}"
+        except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            return (f"PROBLEM: cannot read {npz} ({type(exc).__name__}: {exc}): the file is truncated or damaged; "
+                    "copy or download it again")
         return f"encoded-image npz {npz}: {counts[0]} train + {counts[1]} test"
     return _missing(DataNotFound("CIFAR-10 images not found", where=f"{npz} or {root}/cifar10/cifar-10-batches-py",
                                  fix="put torchvision's cifar-10-batches-py folder or the encoded npz there"))

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nas_core.cli.checks import integer, number
 from nas_core.errors import BadData, BadParameter, DataNotFound
 
 LONG_KEYS = ("index", "proxy", "value")
@@ -40,12 +41,12 @@ def register(subparsers) -> None:
                    help="average scores and truth inside each isomorphism class first")
     p.add_argument("--out", default=None, help="write the tidy table to this .csv/.parquet")
     p.add_argument("--data-root", default=None, help="data root (default: $NAS_CORE_DATA)")
-    p.add_argument("--bootstrap", type=int, default=0, help="bootstrap resamples for 95%% intervals (default 0)")
+    p.add_argument("--bootstrap", type=integer(0), default=0, help="bootstrap resamples for 95%% intervals (default 0)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--invalid", choices=("worst", "drop"), default="worst",
                    help="NaN/inf scores: rank them last (worst, default) or drop them")
     p.add_argument("--negate", default="", help="comma-separated estimators to negate (e.g. a loss)")
-    p.add_argument("--sparse-bin", type=float, default=1.0,
+    p.add_argument("--sparse-bin", type=number(0.0, low_open=True), default=1.0,
                    help="bin width of the ground truth for the sparse tau, in its units (default 1.0)")
     p.set_defaults(func=run_evaluate)
 
@@ -66,7 +67,8 @@ def read_scores(path) -> pd.DataFrame:
     if "index" not in frame.columns:
         raise BadData(f"scores file {path} has no 'index' column", where=str(path),
                       fix="wide: index + one column per estimator; long: index, proxy, value[, seed, batch]")
-    if frame["index"].duplicated().any() and set(AVERAGED) & set(frame.columns):
+    # an engine's measurement rows (even one per index, e.g. `supernet score --batches 1`)
+    if set(AVERAGED + DESCRIPTIVE + ("epoch", "checkpoint")) & set(frame.columns):
         return measurements_to_wide(frame)
     return frame
 

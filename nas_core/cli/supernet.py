@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from nas_core.cli.checks import integer, number, table_path
 from nas_core.errors import BadParameter
 from nas_core.protocols.supernet import SupernetProtocol
 from nas_core.samplers import SAMPLER_HELP
@@ -10,6 +11,12 @@ from nas_core.space.selection import ARCHS_HELP
 
 # protocol numbers that can be overridden by a flag of the same name
 OVERRIDABLE = [f for f in dataclasses.fields(SupernetProtocol) if f.name not in ("sampler", "seed", "affine")]
+# their allowed values, checked at parse time (before protocol.json or any checkpoint is written)
+RANGES = {"C": integer(1), "N": integer(1), "dropout": number(0.0, 0.99), "epochs": integer(1),
+          "save_every": integer(1), "batch_size": integer(1), "lr": number(0.0, low_open=True),
+          "momentum": number(0.0, 0.999), "weight_decay": number(0.0), "grad_clip": number(0.0, low_open=True),
+          "plateau_factor": number(0.0, 0.999, low_open=True), "plateau_patience": integer(0),
+          "augment": integer(0, 1), "score_batches": integer(1), "score_batch_size": integer(1)}
 
 
 def register(subparsers) -> None:
@@ -19,27 +26,26 @@ def register(subparsers) -> None:
     train.add_argument("--benchmark", default=None, help="nb201 (CIFAR-10) | mini (Fashion-MNIST)")
     train.add_argument("--profile", default="quick", help="smoke | quick | paper")
     train.add_argument("--sampler", default="iso", help=SAMPLER_HELP)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=integer(0), default=0)
     train.add_argument("--affine", action="store_true", help="BN affine parameters in the cells")
-    train.add_argument("--save-every", type=int, default=None)
+    train.add_argument("--save-every", type=integer(1), default=None, help="checkpoint every this many epochs")
     train.add_argument("--device", default="auto")
     train.add_argument("--data-root", default=None)
     train.add_argument("--run", required=True, help="run folder (checkpoints, log.csv, protocol.json)")
     for f in OVERRIDABLE:
         if f.name != "save_every":
             flag = "--" + f.name.replace("_", "-")
-            train.add_argument(flag, type=type(f.default) if not isinstance(f.default, bool) else int, default=None,
-                               help=f"override the profile's {f.name}")
+            train.add_argument(flag, type=RANGES[f.name], default=None, help=f"override the profile's {f.name}")
     train.set_defaults(func=run_train)
     score = sub.add_parser("score", help="score architectures at one checkpoint")
     score.add_argument("--run", required=True)
-    score.add_argument("--epoch", type=int, default=None, help="checkpoint epoch (default: the last)")
+    score.add_argument("--epoch", type=integer(1), default=None, help="checkpoint epoch (default: the last)")
     score.add_argument("--archs", default="deiso", help=ARCHS_HELP)
-    score.add_argument("--batches", type=int, default=None)
-    score.add_argument("--batch-size", type=int, default=None)
+    score.add_argument("--batches", type=integer(1), default=None)
+    score.add_argument("--batch-size", type=integer(1), default=None)
     score.add_argument("--device", default="auto")
-    score.add_argument("--seed", type=int, default=0, help="seed of sample:N")
-    score.add_argument("--out", required=True, help="output .csv or .parquet")
+    score.add_argument("--seed", type=integer(0), default=0, help="seed of sample:N")
+    score.add_argument("--out", type=table_path, required=True, help="output .csv or .parquet")
     score.set_defaults(func=run_score)
 
 
@@ -63,8 +69,11 @@ def run_train(args) -> int:
     if "augment" in overrides and overrides["augment"] is not None:
         overrides["augment"] = bool(overrides["augment"])
     proto = protocol("supernet", args.profile, sampler=args.sampler, seed=args.seed, affine=args.affine, **overrides)
+    from nas_core.engines.supernet_train import list_checkpoints
+
     run = train_supernet(proto, args.run, dataset, root, resolve_device(args.device), protocol("data", args.profile))
-    print(f"run {run}: checkpoints and log.csv written")
+    epochs = list_checkpoints(run)
+    print(f"run {run}: checkpoints of epochs {epochs} and log.csv ({proto.epochs} epochs trained)")
     return 0
 
 

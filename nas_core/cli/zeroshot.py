@@ -1,6 +1,7 @@
 """`nas-core zero-shot`: sweep zero-shot proxies over architectures (cached, resumable)."""
 from __future__ import annotations
 
+from nas_core.cli.checks import integer, integer_list, name_list, table_path
 from nas_core.errors import BadParameter
 from nas_core.space.selection import ARCHS_HELP
 
@@ -9,18 +10,18 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("zero-shot", help="score architectures with zero-shot proxies")
     p.add_argument("--benchmark", default=None, help="nb201 | mini (default: nb201 with a data root, else mini)")
     p.add_argument("--archs", default="sample:200", help=ARCHS_HELP)
-    p.add_argument("--proxies", default=None, help="comma-separated (default: all of the profile)")
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--batches", type=int, default=None)
-    p.add_argument("--seeds", default=None, help="comma-separated init seeds, e.g. 20,2020,202020")
+    p.add_argument("--proxies", type=name_list, default=None, help="comma-separated (default: all of the profile)")
+    p.add_argument("--batch-size", type=integer(1), default=None)
+    p.add_argument("--batches", type=integer(1), default=None)
+    p.add_argument("--seeds", type=integer_list(0), default=None, help="comma-separated init seeds, e.g. 20,2020,202020")
     p.add_argument("--input", default="real", help="real | noise | ones")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--profile", default="quick", help="smoke | quick | paper: network size and defaults")
-    p.add_argument("--C", type=int, default=None, help="network channels (default: the profile's)")
-    p.add_argument("--N", type=int, default=None, help="cells per stage (default: the profile's)")
+    p.add_argument("--C", type=integer(1), default=None, help="network channels (default: the profile's)")
+    p.add_argument("--N", type=integer(1), default=None, help="cells per stage (default: the profile's)")
     p.add_argument("--data-root", default=None)
-    p.add_argument("--seed", type=int, default=0, help="seed of sample:N")
-    p.add_argument("--out", required=True, help="output .csv or .parquet")
+    p.add_argument("--seed", type=integer(0), default=0, help="seed of sample:N")
+    p.add_argument("--out", type=table_path, required=True, help="output .csv or .parquet")
     p.set_defaults(func=run)
 
 
@@ -37,20 +38,27 @@ def run(args) -> int:
     dataset = {"nb201": "cifar10", "mini": "fmnist16"}.get(benchmark)
     if dataset is None:
         raise BadParameter(f"unknown benchmark {benchmark!r}", fix="use nb201 or mini")
-    try:
-        seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
-    except ValueError:
-        raise BadParameter(f"--seeds takes comma-separated integers, got {args.seeds!r}") from None
     proto = protocol("zeroshot", args.profile, C=args.C, N=args.N, batches=args.batches,
-                     batch_size=args.batch_size, seeds=tuple(seeds) if seeds else None)
+                     batch_size=args.batch_size, seeds=args.seeds)
     truth = load_ground_truth(benchmark, root)
     indices = select_archs(args.archs, truth, seed=args.seed)
     lookup = dict(zip(truth["index"], truth["arch_str"]))
-    proxies = args.proxies.split(",") if args.proxies else list(proto.proxies)
+    proxies = args.proxies if args.proxies is not None else list(proto.proxies)
     frame = run_zero_shot(indices, [lookup[i] for i in indices], proxies, seeds=proto.seeds, batches=proto.batches,
                           batch_size=proto.batch_size, input_mode=args.input, device=resolve_device(args.device),
-                          dataset=dataset, data_root=root, C=proto.C, N=proto.N)
+                          dataset=dataset, data_root=root, **own_network(proto, dataset))
+    written = frame["index"].nunique()
+    if written != len(set(indices)):  # never claim what was not written
+        raise RuntimeError(f"zero-shot produced {written} of {len(set(indices))} architectures")
     atomic_write_frame(args.out, frame)
     print(summary(frame).to_string(index=False))
-    print(f"wrote {len(frame)} rows ({len(indices)} architectures) to {args.out}")
+    print(f"wrote {len(frame)} rows ({written} architectures) to {args.out}")
     return 0
+
+
+def own_network(proto, dataset: str) -> dict:
+    """C and N the proxies run on: the profile's override, else the benchmark's own network."""
+    from nas_core.engines.zeroshot import benchmark_macro
+
+    macro = benchmark_macro(dataset)
+    return {"C": proto.C or macro.C, "N": proto.N or macro.N}

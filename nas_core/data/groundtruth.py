@@ -15,6 +15,7 @@ the column, and `describe_metric` says what it means.
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -74,14 +75,29 @@ def metric_column(frame: pd.DataFrame, dataset: str, metric: str) -> str:
     return col
 
 
-def iso_mean(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Ground truth per isomorphism class = mean over the class members (STUDY.md)."""
-    return frame.groupby("iso_class")[column].mean()
+def class_mean_truth(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The study's ground truth of a de-isomorphic class: the mean of `column` over the class's
+    members. Returned for every architecture (each carries its class mean), indexed by the
+    benchmark index; NaN members are skipped."""
+    values = frame.groupby("iso_class")[column].transform("mean")
+    return pd.Series(values.to_numpy(), index=frame["index"].to_numpy(), name=column)
 
 
 def _read(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        if raw and not raw.endswith(b"\n"):  # the last row was cut: its last field may look valid
+            raise BadData(f"the ground-truth table {path} ends inside a row (no final newline): it is truncated",
+                          where=str(path), fix="restore or re-download it; " + HOW_TO_GET)
+        return pd.read_csv(io.BytesIO(raw))
+    except PermissionError:
+        raise BadData(f"permission denied reading the ground-truth table {path}", where=str(path),
+                      fix="make it readable (chmod a+r), or point --data-root / NAS_CORE_DATA at a copy you can read") from None
+    except BadData:
+        raise
     except Exception as exc:  # noqa: BLE001 - any parse failure is a malformed file for the user
         raise BadData(f"cannot read the ground-truth table {path}: {exc}", where=str(path),
                       fix="the file is corrupted or not a csv/parquet table; " + HOW_TO_GET) from None
@@ -113,8 +129,7 @@ def _validated(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
         raise BadData(f"ground-truth table {path}: its iso_class column disagrees with NAS-Bench-201's "
                       "isomorphism rule", where=str(path), fix=HOW_TO_GET)
     frame["iso_class"] = iso
-    first = pd.Series(np.arange(len(iso))).groupby(iso).transform("min").to_numpy()
-    frame["iso_representative"] = first == np.arange(len(iso))
+    frame["iso_representative"] = nb201.class_representatives(kit, frame["index"].to_numpy())
     frame = frame.drop(columns=[c for c in ("is_iso_representative",) if c in frame.columns])
     return frame
 

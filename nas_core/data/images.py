@@ -16,13 +16,14 @@ from __future__ import annotations
 import gzip
 import io
 import pickle
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from nas_core.cache import atomic_write_bytes, config_key
+from nas_core.cache import CorruptFile, config_key, quarantine, read_checked, write_checked
 from nas_core.config import cache_dir, data_root as resolve_root
 from nas_core.errors import BadData, BadParameter, DataNotFound
 
@@ -154,13 +155,25 @@ def _cached_decode(source: Path, tag: str, decode) -> tuple[np.ndarray, np.ndarr
     folder = cache_dir() / "images" / key
     x_file, y_file = folder / "images.npy", folder / "labels.npy"
     if x_file.exists() and y_file.exists():
-        return np.load(x_file), np.load(y_file)
+        try:
+            return _load_checked(x_file), _load_checked(y_file)
+        except CorruptFile as exc:  # a damaged cache is never used: set aside, decode again
+            quarantine(exc.path, exc.reason)
     images, labels = decode()
     for path, arr in ((x_file, images), (y_file, labels)):
         buf = io.BytesIO()
         np.save(buf, arr)
-        atomic_write_bytes(path, buf.getvalue())
+        write_checked(path, buf.getvalue())
     return images, labels
+
+
+def _load_checked(path: Path) -> np.ndarray:
+    """A cached array, verified against its checksum (same-size corruption included)."""
+    data = read_checked(path)
+    try:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise CorruptFile(path, f"unreadable array: {exc}") from None
 
 
 def _to_tensors(images: np.ndarray, labels: np.ndarray):
@@ -235,14 +248,21 @@ def _decode_npz(path: Path, split: str):
     try:
         with np.load(path, allow_pickle=False) as data:
             blob, offsets, labels = data[f"{split}_jpeg"], data[f"{split}_offsets"], data[f"{split}_labels"]
-    except (KeyError, ValueError, OSError) as exc:
-        raise BadData(f"cannot read {path}: {exc}", where=str(path),
-                      fix=f"expected arrays {split}_jpeg, {split}_offsets, {split}_labels (README, section Data)") from None
+    except PermissionError:
+        raise BadData(f"permission denied reading {path}", where=str(path), fix="make it readable (chmod a+r)") from None
+    except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise BadData(f"cannot read {path} ({type(exc).__name__}: {exc}): truncated or damaged", where=str(path),
+                      fix=f"copy or download it again; expected arrays {split}_jpeg, {split}_offsets, "
+                          f"{split}_labels (README, section Data)") from None
     raw = blob.tobytes()
     out = np.empty((len(labels), 3, 32, 32), dtype=np.uint8)
-    for i in range(len(labels)):
-        img = Image.open(io.BytesIO(raw[offsets[i]:offsets[i + 1]])).convert("RGB")
-        out[i] = np.asarray(img, dtype=np.uint8).transpose(2, 0, 1)
+    try:
+        for i in range(len(labels)):
+            img = Image.open(io.BytesIO(raw[offsets[i]:offsets[i + 1]])).convert("RGB")
+            out[i] = np.asarray(img, dtype=np.uint8).transpose(2, 0, 1)
+    except (OSError, ValueError, IndexError) as exc:  # PIL's UnidentifiedImageError is an OSError
+        raise BadData(f"cannot decode image {i} of {path} ({type(exc).__name__}): the file is damaged",
+                      where=str(path), fix="copy or download it again") from None
     return out, np.asarray(labels)
 
 

@@ -92,7 +92,7 @@ def train_one(ops, seed: int, proto: MiniBenchProtocol = MINI_BENCH, data_root=N
 
 def _store(proto: MiniBenchProtocol) -> ResultStore:
     config = {"engine": "minibench", **dataclasses.asdict(proto), "torch": torch.__version__.split("+")[0]}
-    return ResultStore("minibench", config)
+    return ResultStore("minibench", config, unique=["index", "seed"])
 
 
 def build(proto: MiniBenchProtocol = MINI_BENCH, data_root=None, device: str = "cpu", shard: str | None = None,

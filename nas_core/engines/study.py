@@ -15,13 +15,16 @@ import numpy as np
 import pandas as pd
 
 from nas_core.config import cache_dir, data_root as resolve_root, resolve_device
-from nas_core.data.groundtruth import default_metric_column, load_ground_truth, metric_column
+from nas_core.data.groundtruth import class_mean_truth, default_metric_column, load_ground_truth, metric_column
 from nas_core.engines.evaluate import overall
 from nas_core.profiles import check_profile, protocol
 from nas_core.space import nb201
 from nas_core.space.selection import select_archs
 
 TAU = "kendall_tau_b"
+# the study's headline one-shot estimator: de-isomorphic sampling, averaged over the supernet
+# seeds; iso sampling stays the RQ3 baseline the mitigations are compared with
+HEADLINE_SAMPLER = "deiso"
 
 
 class Study:
@@ -36,8 +39,8 @@ class Study:
         self.truth_column = truth_column or default_metric_column(self.benchmark)
         dataset, _, metric = self.truth_column.partition("_")
         metric_column(self.truth_frame, dataset, metric)
-        self.truth = pd.Series(self.truth_frame[self.truth_column].to_numpy(), index=self.truth_frame["index"].to_numpy(),
-                               name=self.truth_column)
+        # a representative stands for its isomorphism class: its truth is the class members' mean
+        self.truth = class_mean_truth(self.truth_frame, self.truth_column)
         self._log = print
 
     @classmethod
@@ -63,7 +66,10 @@ class Study:
 
     def config(self) -> dict:
         return {"profile": self.profile, "benchmark": self.benchmark, "dataset": self.dataset,
-                "ground_truth": self.truth_column, "data": self.data_description(), "device": self.device,
+                "ground_truth": self.truth_column,
+                "ground_truth_of_a_class": "mean over the isomorphism class's members",
+                "deiso_representative": "lowest official benchmark index of its isomorphism class",
+                "data": self.data_description(), "device": self.device,
                 "eval_archs": self.plan.eval_archs, "n_eval_archs": int(len(self.eval_indices))}
 
     def _select(self, spec: str) -> np.ndarray:
@@ -116,10 +122,114 @@ class Study:
 
         return float(kendall_tau_b(wide[column].to_numpy(), self.truth.reindex(wide["index"]).to_numpy()))
 
+    # ---- evidence: differences with intervals (analyses/effects.py, docs/statistics.md) ----------
+
+    @staticmethod
+    def score_series(wide: pd.DataFrame, column: str) -> pd.Series:
+        """One estimator as 'higher is better' scores indexed by architecture (losses negated)."""
+        sign = -1.0 if column.endswith("loss") else 1.0
+        return pd.Series(sign * wide[column].to_numpy(float), index=wide["index"].to_numpy())
+
+    def effect(self, a: pd.Series, b: pd.Series, seed_pairs=()):
+        from nas_core.analyses.effects import effect_between
+
+        return effect_between(a, b, self.truth, n_boot=self.plan.bootstrap, seed_pairs=seed_pairs)
+
+    def effects_vs_baseline(self, wide: pd.DataFrame) -> dict:
+        """{estimator: Effect of its τ minus the best complexity baseline's τ} (paired bootstrap)."""
+        base = [c for c in ("params", "flops") if c in wide.columns]
+        if not base:
+            return {}
+        best = max(base, key=lambda c: self.tau(wide, c))
+        ref = self.score_series(wide, best)
+        return {c: self.effect(self.score_series(wide, c), ref) for c in wide.columns
+                if c not in ("index", "params", "flops")}
+
+    def top_bottom_effects(self, wide: pd.DataFrame, k: float = 0.1) -> dict:
+        from nas_core.analyses.effects import top_bottom_effect
+
+        truth = self.truth.reindex(wide["index"]).to_numpy(float)
+        return {c: top_bottom_effect(self.score_series(wide, c).to_numpy(), truth, k, n_boot=self.plan.bootstrap)
+                for c in wide.columns if c != "index"}
+
+    def training_effects(self, tidy: pd.DataFrame, per_seed: pd.DataFrame | None = None) -> dict:
+        """{os_acc/os_loss: Effect of the last checkpoint's τ minus the first's}; with `per_seed`
+        (headline_scores) every seed must agree on the sign."""
+        epochs = sorted(tidy["epoch"].unique())
+        first, last = self.os_table(tidy, epochs[0]), self.os_table(tidy, epochs[-1])
+        out = {}
+        for col in ("os_acc", "os_loss"):
+            pairs = []
+            if per_seed is not None:
+                for _, d in per_seed.groupby("seed"):
+                    pairs.append((self.score_series(self.os_table(d, epochs[-1]), col),
+                                  self.score_series(self.os_table(d, epochs[0]), col)))
+            out[col] = self.effect(self.score_series(last, col), self.score_series(first, col), pairs)
+        return out
+
+    def batch_effect(self, tidy: pd.DataFrame, per_seed: pd.DataFrame | None = None, column: str = "os_acc"):
+        """τ with all validation batches minus τ with the first batch only, at the last checkpoint."""
+        pairs = []
+        if per_seed is not None:
+            pairs = [(self.score_series(self.os_table(d), column), self.score_series(self.os_table(d, batches=1), column))
+                     for _, d in per_seed.groupby("seed")]
+        return self.effect(self.score_series(self.os_table(tidy), column),
+                           self.score_series(self.os_table(tidy, batches=1), column), pairs)
+
+    def complexity_slopes(self, wide: pd.DataFrame) -> dict:
+        """{estimator: Effect of the ranking-difference slope per FLOPs group} (bootstrap over archs)."""
+        from nas_core.analyses.effects import slope_effect
+
+        flops = self.flops(wide["index"]).to_numpy(float)
+        groups = np.minimum((pd.Series(flops).rank(method="min").to_numpy() - 1) * 5 // len(flops), 4)
+        truth = self.truth.reindex(wide["index"]).to_numpy(float)
+        return {c: slope_effect(self.score_series(wide, c).to_numpy(), truth, groups, n_boot=min(self.plan.bootstrap, 300))
+                for c in wide.columns if c != "index"}
+
+    def column_effects(self, a: pd.DataFrame, b: pd.DataFrame) -> dict:
+        """{estimator: Effect of τ in table a minus τ in table b} for the estimators both have."""
+        cols = [c for c in a.columns if c != "index" and c in b.columns]
+        return {c: self.effect(self.score_series(a, c), self.score_series(b, c)) for c in cols}
+
+    def oneshot_verdict(self, per_seed: pd.DataFrame | None = None) -> dict:
+        """Is this profile's one-shot estimator informative (docs/statistics.md)? Seeds agree
+        (mean pairwise τ between the seeds' OS-acc rankings at the last checkpoint ≥ 0.5) and
+        scores are resolved (< 20 % of architectures tie on the seed-averaged OS acc)."""
+        from itertools import combinations
+
+        from nas_core.criteria import kendall_tau_b
+
+        per_seed = self.headline_scores() if per_seed is None else per_seed
+        tables = {int(s): self.os_table(d).set_index("index")["os_acc"] for s, d in per_seed.groupby("seed")}
+        pairs = [kendall_tau_b(tables[a].to_numpy(), tables[b].reindex(tables[a].index).to_numpy())
+                 for a, b in combinations(sorted(tables), 2)]
+        seeds_tau = float(np.mean(pairs)) if pairs else float("nan")
+        mean = self.os_table(self.headline_tidy(per_seed))["os_acc"].round(9)
+        ties = float(mean.duplicated(keep=False).mean())
+        problems = []
+        if not (np.isfinite(seeds_tau) and seeds_tau >= 0.5):
+            problems.append(f"the {len(tables)} supernet seeds agree only at τ = {seeds_tau:.2f} (< 0.5)"
+                            if pairs else "only one supernet seed")
+        if ties >= 0.2:
+            problems.append(f"{ties:.0%} of the architectures tie on OS acc (≥ 20 %)")
+        return {"informative": not problems, "seeds_tau": seeds_tau, "tie_share": ties, "n_seeds": len(tables),
+                "reason": "; ".join(problems),
+                "text": ("**One-shot verdict: informative** — seeds agree at τ = "
+                         f"{seeds_tau:.2f}, {ties:.0%} ties." if not problems else
+                         "**One-shot verdict: not comparable at this profile** — " + "; ".join(problems)
+                         + ". One-shot numbers below are shown but no direction is drawn from them.")}
+
     # ---- zero-shot ----------------------------------------------------------------------------
 
     def zs_protocol(self, **overrides):
         return protocol("zeroshot", self.profile, **overrides)
+
+    @cached_property
+    def zs_macro(self):
+        """The benchmark's own network: where the proxies are computed unless a profile says otherwise."""
+        from nas_core.engines.zeroshot import benchmark_macro
+
+        return benchmark_macro(self.dataset)
 
     def zs_scores(self, input_mode: str = "real", batch_size: int | None = None, batches: int | None = None,
                   indices=None, make_network=None, network_tag: str = "random-init", seeds=None,
@@ -133,7 +243,7 @@ class Study:
             indices=indices, arch_strs=self.arch_strs(indices), proxies=list(proxies or p.proxies),
             seeds=list(seeds or p.seeds), batches=batches or p.batches, batch_size=batch_size or p.batch_size,
             input_mode=input_mode, device=self.device, dataset=self.dataset, data_root=self.data_root,
-            C=p.C, N=p.N, make_network=make_network, network_tag=network_tag, progress=True)
+            C=p.C or self.zs_macro.C, N=p.N or self.zs_macro.N, make_network=make_network, network_tag=network_tag, progress=True)
 
     def zs_table(self, tidy: pd.DataFrame, batches: int | None = None, vote: bool = True) -> pd.DataFrame:
         """Wide table (index + one column per proxy): mean over seeds and the first `batches`."""
@@ -157,7 +267,10 @@ class Study:
         from nas_core.cache import config_key
         from dataclasses import asdict
 
-        key = config_key({"protocol": asdict(proto), "dataset": self.dataset, "data": str(self.data_root)})
+        spec = {"protocol": asdict(proto), "dataset": self.dataset, "data": str(self.data_root)}
+        if proto.sampler == "deiso":  # representatives = lowest official index (older runs used kit ids)
+            spec["deiso_representative"] = "lowest official index"
+        key = config_key(spec)
         return cache_dir() / "supernet_runs" / f"{self.benchmark}-{proto.sampler.replace(':', '')}-s{proto.seed}-{key}"
 
     def os_run(self, sampler: str = "iso", seed: int = 0, affine: bool = False) -> Path:
@@ -204,6 +317,40 @@ class Study:
             crit = self.evaluate(self.os_table(tidy, epoch))
             frames.append(crit.assign(epoch=int(epoch), **(extra or {})))
         return pd.concat(frames, ignore_index=True)
+
+    # ---- the headline one-shot estimator -----------------------------------------------------------
+
+    def headline_scores(self) -> pd.DataFrame:
+        """Per-batch OS scores of the headline supernets (de-isomorphic sampling), one per supernet
+        seed of the profile: os_scores' columns plus `seed`."""
+        return pd.concat([self.os_scores(HEADLINE_SAMPLER, s).assign(seed=int(s)) for s in self.plan.supernet_seeds],
+                         ignore_index=True)
+
+    def headline_tidy(self, per_seed: pd.DataFrame | None = None) -> pd.DataFrame:
+        """THE one-shot estimator of RQ1/RQ2/RQ5: per-batch OS acc / loss averaged over the
+        supernet seeds (os_scores' columns, estimator names os_acc / os_loss), so os_table,
+        criteria_along_training and batches_effect apply unchanged. Only (arch, epoch, batch)
+        cells that every seed scored are kept."""
+        per_seed = self.headline_scores() if per_seed is None else per_seed
+        keys = ["index", "arch_str", "epoch", "batch"]
+        grouped = per_seed.groupby(keys, as_index=False)
+        out = grouped[["os_acc", "os_loss"]].mean()
+        complete = grouped["seed"].nunique()["seed"].to_numpy() == per_seed["seed"].nunique()
+        return out[complete].reset_index(drop=True)
+
+    def headline_criteria(self, per_seed: pd.DataFrame | None = None) -> pd.DataFrame:
+        """All criteria along training of each seed's headline supernet (column `seed`): the spread
+        beside the seed-averaged estimator."""
+        per_seed = self.headline_scores() if per_seed is None else per_seed
+        return pd.concat([self.criteria_along_training(d.drop(columns="seed"), extra={"seed": int(s)})
+                          for s, d in per_seed.groupby("seed")], ignore_index=True)
+
+    @staticmethod
+    def seed_spread(per_seed_criteria: pd.DataFrame) -> pd.DataFrame:
+        """Per (estimator, criterion, k, epoch): mean, std (ddof 0), min, max and n over seeds."""
+        keys = [c for c in ("estimator", "criterion", "k", "epoch") if c in per_seed_criteria.columns]
+        return (per_seed_criteria.groupby(keys, dropna=False, as_index=False)["value"]
+                .agg(mean="mean", std=lambda v: float(np.std(v)), min="min", max="max", n="count"))
 
     # ---- RQ1 ------------------------------------------------------------------------------------
 
@@ -252,7 +399,8 @@ class Study:
 
     def op_bias(self, wide: pd.DataFrame, estimators) -> pd.DataFrame:
         """One-mutation pairs over isomorphism classes: every member of a scored class carries
-        the class's score and truth, then pairs are found among all members."""
+        the class's score and truth, then pairs are found among all members; pairs of two
+        isomorphic members (no-op mutations) are excluded and counted (n_isomorphic_excluded)."""
         from nas_core.analyses.op_bias import mutation_bias
 
         kit = nb201.kit_ids_from_strings(self.arch_strs(wide["index"]))
@@ -273,14 +421,14 @@ class Study:
 
         return preferences(wide, self.truth, self.arch_strs(wide["index"]))
 
-    def diagnostics(self, sampler: str = "iso", seed: int = 0) -> dict:
+    def diagnostics(self, sampler: str = HEADLINE_SAMPLER, seed: int = 0) -> dict:
         from nas_core.engines.supernet_diagnostics import forgetting_values, gradient_similarity
 
         run = self.os_run(sampler, seed)
         return {"forgetting": forgetting_values(run, n_archs=self.plan.diag_archs, device=self.device),
                 "gradient_similarity": gradient_similarity(run, n_archs=self.plan.diag_archs, device=self.device)}
 
-    def stability(self, sampler: str = "iso") -> dict:
+    def stability(self, sampler: str = HEADLINE_SAMPLER) -> dict:
         from nas_core.analyses.stability import adjacent_stability, seed_agreement
 
         per_seed, adjacent, last_tables = [], [], {}
@@ -294,7 +442,8 @@ class Study:
         seeds = pd.concat(per_seed, ignore_index=True).rename(columns={"value": TAU})
         last = seeds[seeds["epoch"] == seeds["epoch"].max()][TAU]
         return {"adjacent": pd.concat(adjacent, ignore_index=True), "seeds": seeds,
-                "seed_summary": pd.DataFrame({"mean": [last.mean()], "std": [last.std(ddof=0)], "n": [len(last)]}),
+                "seed_summary": pd.DataFrame({"mean": [last.mean()], "std": [last.std(ddof=0)], "min": [last.min()],
+                                              "max": [last.max()], "n": [len(last)]}),
                 "between_seeds": seed_agreement(last_tables)}
 
     def stability_topk(self, sampler: str = "iso") -> pd.DataFrame:
@@ -340,26 +489,50 @@ class Study:
         return self.evaluate(reps.merge(mean, on="index"), bootstrap=self.plan.bootstrap)
 
     def pruning(self) -> pd.DataFrame:
-        from nas_core.engines.supernet_train import finetune_pruned
+        """One-shot pruning, with training length held equal. At checkpoint P (plan.prune_at; None:
+        the middle checkpoint) keep the top-k % of the evaluation set by OS acc; fine-tune from P
+        sampling only the kept archs up to the run's final epoch E; compare with the UNPRUNED
+        supernet at the same epoch E, both scored on the kept archs only. Rows per keep fraction:
+        stage 'before' (unpruned, epoch E) and 'after' (pruned at P, fine-tuned to E), with
+        Kendall's tau inside the kept set and mean OS acc; the 'after' row carries the deltas
+        (mean OS acc in points, tau)."""
+        from nas_core.engines import supernet_train
+        from nas_core.errors import BadParameter
 
         seed = self.plan.supernet_seeds[0]
         run = self.os_run("iso", seed)
         ckpts = self.checkpoints(run)
-        middle = ckpts[len(ckpts) // 2]
-        base = self.os_table(self.os_scores(indices=self.eval_indices, epochs=[middle], run=run))
+        final = ckpts[-1]
+        at = ckpts[len(ckpts) // 2] if self.plan.prune_at is None else int(self.plan.prune_at)
+        if at not in ckpts or at >= final:
+            raise BadParameter(f"pruning at epoch {at}: the supernet has checkpoints {ckpts}",
+                               fix="prune_at must be a checkpoint before the last one (or None: the middle one)")
+        decision = self.os_table(self.os_scores(indices=self.eval_indices, epochs=[at], run=run))
+        unpruned = self.os_table(self.os_scores(indices=self.eval_indices, epochs=[final], run=run))
         rows = []
         for frac in self.plan.prune_fractions:
-            keep = base.nlargest(max(2, int(round(frac * len(base)))), "os_acc")["index"].to_numpy()
-            before = self.tau(base[base["index"].isin(keep)], "os_acc")
-            pruned_run = finetune_pruned(run, middle, keep_indices=keep, arch_strs=self.arch_strs(keep),
-                                         epochs=self.plan.prune_epochs, device=self.device,
-                                         dataset=self.dataset, data_root=self.data_root,
-                                         data_protocol=protocol("data", self.profile))
-            after_tidy = self.os_scores(indices=keep, epochs=[self.checkpoints(pruned_run)[-1]], run=pruned_run)
-            after = self.tau(self.os_table(after_tidy), "os_acc")
-            rows += [{"keep_fraction": frac, "stage": "before", TAU: before, "n_archs": len(keep), "epoch": middle},
-                     {"keep_fraction": frac, "stage": "after", TAU: after, "n_archs": len(keep),
-                      "epoch": middle + self.plan.prune_epochs}]
+            keep = decision.nlargest(max(2, int(round(frac * len(decision)))), "os_acc")["index"].to_numpy()
+            pruned_run = supernet_train.finetune_pruned(
+                run, at, keep_indices=keep, arch_strs=self.arch_strs(keep), epochs=final - at, device=self.device,
+                dataset=self.dataset, data_root=self.data_root, data_protocol=protocol("data", self.profile))
+            pruned = self.os_table(self.os_scores(indices=keep, epochs=[self.checkpoints(pruned_run)[-1]],
+                                                  run=pruned_run))
+            before = unpruned[unpruned["index"].isin(keep)]
+            base = {"keep_fraction": frac, "n_archs": len(keep), "epoch": final, "prune_epoch": at}
+            tau_b, tau_a = self.tau(before, "os_acc"), self.tau(pruned, "os_acc")
+            acc_b, acc_a = float(before["os_acc"].mean()), float(pruned["os_acc"].mean())
+            # intervals: paired over the kept architectures (docs/statistics.md)
+            from nas_core.analyses.effects import mean_effect
+
+            d_tau = self.effect(self.score_series(pruned, "os_acc"), self.score_series(before, "os_acc"))
+            per_arch = pruned.set_index("index")["os_acc"] - before.set_index("index")["os_acc"].reindex(pruned["index"])
+            d_acc = mean_effect(per_arch.to_numpy())
+            rows += [{**base, "stage": "before", "supernet": f"unpruned, epoch {final}", TAU: tau_b,
+                      "mean_os_acc": acc_b},
+                     {**base, "stage": "after", "supernet": f"pruned at epoch {at}, fine-tuned to {final}", TAU: tau_a,
+                      "mean_os_acc": acc_a, "delta_mean_os_acc": acc_a - acc_b,
+                      "delta_mean_os_acc_low": d_acc.low, "delta_mean_os_acc_high": d_acc.high,
+                      "delta_tau": tau_a - tau_b, "delta_tau_low": d_tau.low, "delta_tau_high": d_tau.high}]
         return pd.DataFrame(rows)
 
     def temporal_ensemble(self) -> pd.DataFrame:
@@ -484,12 +657,14 @@ class Study:
     # ---- RQ4 ------------------------------------------------------------------------------------
 
     def zs_on_supernet(self) -> pd.DataFrame:
+        """ZSEs on the supernet's path, like with like: epoch 0 is the supernet's own random init
+        (same network, same edges run), then every checkpoint."""
         from nas_core.engines.supernet_score import arch_network_factory
 
         run = self.os_run("iso", self.plan.supernet_seeds[0])
         idx = self.rq4_indices
-        frames = [self.evaluate(self.zs_table(self.zs_scores(indices=idx), vote=False)).assign(epoch=0)]
-        for epoch in self.checkpoints(run):
+        frames = []
+        for epoch in [0] + self.checkpoints(run):
             make, tag = arch_network_factory(run, epoch)
             tidy = self.zs_scores(indices=idx, make_network=make, network_tag=tag, seeds=[self.zs_protocol().seeds[0]])
             frames.append(self.evaluate(self.zs_table(tidy, vote=False)).assign(epoch=int(epoch)))
@@ -522,7 +697,8 @@ class Study:
     # ---- RQ5 ------------------------------------------------------------------------------------
 
     def final_estimators(self) -> pd.DataFrame:
-        os_w = self.os_table(self.os_scores("iso", self.plan.supernet_seeds[0]))
+        """Last checkpoint of the headline OS estimator (seed mean) beside every ZSE."""
+        os_w = self.os_table(self.headline_tidy())
         return self.join(os_w, self.zs_table(self.zs_scores()))
 
     def searches(self) -> pd.DataFrame:
@@ -546,34 +722,83 @@ class Study:
         return views.views_for(self.truth_frame, self.benchmark, self.eval_indices, self.truth_column)
 
     def collect_evidence(self) -> pd.DataFrame:
-        """The few numbers the guidelines quote, recomputed from the cached results."""
-        from nas_core.analyses.complexity_bias import group_bias
-
+        """The numbers the guidelines quote, recomputed from the cached results: one row per item
+        with value, 95 % interval (low, high; see docs/statistics.md for what it resamples), n,
+        and `evidence` naming the estimator, checkpoint, architectures and seeds behind it."""
+        per_seed = self.headline_scores()
+        tidy = self.headline_tidy(per_seed)
+        verdict = self.oneshot_verdict(per_seed)
+        last = int(tidy["epoch"].max())
+        seeds = f"{verdict['n_seeds']} supernet seed(s)"
         wide = self.final_estimators()
-        crit = self.evaluate(wide)
-        taus = overall(crit).set_index("estimator")["value"]
+        n = len(wide)
+        crit = self.evaluate(wide, bootstrap=self.plan.bootstrap)
+        taus = overall(crit).set_index("estimator")
         zse = taus.drop([c for c in ("os_acc", "os_loss", "params", "flops") if c in taus.index])
-        items = {"os_tau_final": taus.get("os_acc", np.nan), "best_zse_tau": zse.max() if len(zse) else np.nan,
-                 "flops_tau": taus.get("flops", np.nan),
-                 "n_zse_beating_flops": float((zse > taus.get("flops", np.inf)).sum())}
+        best_zse = zse["value"].idxmax() if len(zse) else None
+        rows = []
+
+        def add(item, value, low, high, n_items, evidence, withheld=""):
+            rows.append({"item": item, "value": float(value), "low": float(low), "high": float(high),
+                         "n": int(n_items), "evidence": evidence, "withheld": withheld})
+
+        os_withheld = "" if verdict["informative"] else verdict["reason"]
+        if "os_acc" in taus.index:
+            r = taus.loc["os_acc"]
+            add("os_tau_final", r["value"], r.get("ci_low", np.nan), r.get("ci_high", np.nan), n,
+                f"OS acc of the de-isomorphic supernet, seed mean, epoch {last}, {n} archs, {seeds}", os_withheld)
+        if best_zse is not None:
+            r = taus.loc[best_zse]
+            add("best_zse_tau", r["value"], r.get("ci_low", np.nan), r.get("ci_high", np.nan), n,
+                f"{best_zse} (highest τ among the zero-shot proxies), {n} archs")
+        vs_base = self.effects_vs_baseline(wide)
+        if best_zse is not None and best_zse in vs_base:
+            e = vs_base[best_zse]
+            add("best_zse_minus_baseline", e.delta, e.low, e.high, e.n,
+                f"τ of {best_zse} minus the best of #params/#FLOPs, paired bootstrap over {e.n} archs")
+        if "os_acc" in vs_base:
+            e = vs_base["os_acc"]
+            add("os_minus_baseline", e.delta, e.low, e.high, e.n,
+                f"τ of OS acc (epoch {last}) minus the best of #params/#FLOPs, paired bootstrap over {e.n} archs",
+                os_withheld)
+        for base in ("flops", "params"):
+            if base in taus.index:
+                r = taus.loc[base]
+                add(f"{base}_tau", r["value"], r.get("ci_low", np.nan), r.get("ci_high", np.nan), n,
+                    f"#{'FLOPs' if base == 'flops' else 'params'} of the benchmark's network, {n} archs")
+        beating = [c for c, e in vs_base.items() if c in zse.index and e.direction > 0]
+        add("n_zse_beating_baseline", len(beating), np.nan, np.nan, n,
+            f"proxies whose paired interval vs the best complexity baseline excludes 0: {', '.join(beating) or 'none'}")
         seed = self.plan.supernet_seeds[0]
-        iso_tau = items["os_tau_final"]
-        if "deiso" in self.plan.rq3_samplers:
+        if "deiso" in self.plan.rq3_samplers:  # the RQ3 comparison: same seed, iso baseline
+            iso = self.os_table(self.os_scores("iso", seed))
             deiso = self.os_table(self.os_scores("deiso", seed))
-            items["deiso_gain"] = self.tau(deiso, "os_acc") - iso_tau
-        tidy = self.os_scores("iso", seed)
-        items["batches_gain"] = iso_tau - self.tau(self.os_table(tidy, batches=1), "os_acc")
-        real = self.evaluate(self.zs_table(self.zs_scores(indices=self.rq4_indices), vote=False))
-        noise = self.evaluate(self.zs_table(self.zs_scores(input_mode="noise", indices=self.rq4_indices), vote=False))
-        r = overall(real).set_index("estimator")["value"]
-        n = overall(noise).set_index("estimator")["value"]
-        items["noise_gap"] = float((r - n).drop(["params", "flops"], errors="ignore").abs().mean())
-        os_w = self.os_table(tidy)
-        g = group_bias(pd.Series(os_w["os_acc"].to_numpy(), index=os_w["index"].to_numpy()),
-                       self.truth.reindex(os_w["index"]), self.flops(os_w["index"]))
-        items["complexity_slope"] = float(np.polyfit(g["group"], g["mean_rd"], 1)[0]) if len(g) > 1 else np.nan
-        frame = pd.DataFrame({"item": list(items), "value": [float(v) for v in items.values()]})
-        frame.attrs["best_zse"] = zse.idxmax() if len(zse) else None
+            e = self.effect(self.score_series(deiso, "os_acc"), self.score_series(iso, "os_acc"))
+            add("deiso_gain", e.delta, e.low, e.high, e.n,
+                f"τ of OS acc, de-isomorphic minus iso sampling, seed {seed}, epoch {last}, paired over {e.n} archs",
+                os_withheld)
+        e = self.batch_effect(tidy, per_seed)
+        add("batches_gain", e.delta, e.low, e.high, e.n,
+            f"τ of OS acc with all validation batches minus one batch, epoch {last}, {e.n} archs, {seeds} "
+            f"(seed differences {', '.join(f'{d:+.3f}' for d in e.seed_deltas)})",
+            os_withheld or ("the seeds disagree on the sign" if e.seed_deltas and np.isfinite(e.low)
+                            and (e.low > 0 or e.high < 0) and e.direction == 0 else ""))
+        real = self.zs_table(self.zs_scores(indices=self.rq4_indices), vote=False)
+        noise = self.zs_table(self.zs_scores(input_mode="noise", indices=self.rq4_indices), vote=False)
+        gaps = {c: e for c, e in self.column_effects(real, noise).items() if c not in ("params", "flops")}
+        if gaps:
+            detect = [c for c, e in gaps.items() if e.direction != 0]
+            mean_gap = float(np.mean([abs(e.delta) for e in gaps.values()]))
+            add("noise_gap", mean_gap, np.nan, np.nan, len(self.rq4_indices),
+                f"mean |τ(real images) − τ(noise)| over {len(gaps)} proxies on {len(self.rq4_indices)} archs; "
+                f"detectable for: {', '.join(detect) or 'none'}")
+        os_w = self.os_table(tidy)[["index", "os_acc"]]
+        e = self.complexity_slopes(os_w)["os_acc"]
+        add("complexity_slope", e.delta, e.low, e.high, e.n,
+            f"slope of the OS acc ranking difference per FLOPs quintile, epoch {last}, {e.n} archs", os_withheld)
+        frame = pd.DataFrame(rows)
+        frame.attrs["best_zse"] = best_zse
+        frame.attrs["oneshot_verdict"] = verdict["text"]
         return frame
 
     # ---- run_all's compute stage --------------------------------------------------------------
@@ -583,13 +808,14 @@ class Study:
         seed0 = self.plan.supernet_seeds[0]
         jobs: list[tuple[str, callable]] = [("zero-shot sweep (real images)", lambda: self.zs_scores())]
         wants = set(only or ["rq1", "rq2", "rq3", "rq4", "rq5"])
+        for s in self.plan.supernet_seeds:  # the headline estimator (RQ1, RQ2, RQ5)
+            jobs.append((f"supernet {HEADLINE_SAMPLER} seed {s}: train + score",
+                         lambda s=s: self.os_scores(HEADLINE_SAMPLER, s)))
         jobs.append((f"supernet iso seed {seed0}: train + score", lambda: self.os_scores("iso", seed0)))
         if "rq2" in wants:
-            for s in self.plan.supernet_seeds[1:]:
-                jobs.append((f"supernet iso seed {s}: train + score", lambda s=s: self.os_scores("iso", s)))
-            jobs.append(("variance diagnostics", lambda: self.diagnostics("iso", seed0)))
+            jobs.append(("variance diagnostics", lambda: self.diagnostics(HEADLINE_SAMPLER, seed0)))
         if "rq3" in wants or "rq5" in wants:
-            for sampler in self.plan.rq3_samplers:
+            for sampler in [sm for sm in self.plan.rq3_samplers if sm != HEADLINE_SAMPLER]:
                 jobs.append((f"supernet {sampler}: train + score", lambda sm=sampler: self.os_scores(sm, seed0)))
         if "rq3" in wants:
             if self.plan.rq3_affine:

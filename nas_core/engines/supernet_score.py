@@ -17,8 +17,10 @@ import torch
 from torch.nn import functional as F
 
 from nas_core.cache import ResultStore, atomic_write_bytes, atomic_write_json, config_key
+from nas_core.config import show_progress
 from nas_core.data.images import normalise
-from nas_core.engines.supernet_train import checkpoint_path, list_checkpoints, load_checkpoint, load_data, run_record
+from nas_core.engines.supernet_train import (checkpoint_path, initial_supernet, list_checkpoints, load_checkpoint,
+                                             load_data, run_record)
 from nas_core.errors import BadParameter
 from nas_core.nets.supernet import SupernetArch
 from nas_core.space import nb201
@@ -47,7 +49,7 @@ def score_supernet(run: Path, epoch: int, indices, arch_strs, batches: int, batc
     indices = [int(i) for i in indices]
     config = {"engine": "supernet-score-v1", "run": str(run.resolve()), "epoch": int(epoch), "batches": batches,
               "batch_size": batch_size, "ckpt_size": checkpoint_path(run, epoch).stat().st_size}
-    store = ResultStore("supernet_scores", config)
+    store = ResultStore("supernet_scores", config, unique=["index", "batch"])
     done = {k[0] for k in store.done_keys(["index"])}
     todo = [(i, s) for i, s in zip(indices, arch_strs) if i not in done]
     if todo:
@@ -56,7 +58,7 @@ def score_supernet(run: Path, epoch: int, indices, arch_strs, batches: int, batc
         x, y = heldout_batches(run, batches, batch_size, device)
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(todo), desc=f"scoring epoch {epoch}", unit="arch", disable=not progress, mininterval=2.0)
+        bar = tqdm(total=len(todo), desc=f"scoring epoch {epoch}", unit="arch", disable=not show_progress(progress), mininterval=2.0)
         for start in range(0, len(todo), chunk):
             part = todo[start:start + chunk]
             accs = torch.empty(len(part), batches, device=device)
@@ -97,7 +99,7 @@ def average_checkpoints(run: Path, epochs) -> Path:
     target = Path(f"{run}-avg{'-'.join(map(str, epochs))}")
     if checkpoint_path(target, epochs[-1]).is_file():
         return target
-    states = [torch.load(checkpoint_path(run, e), map_location="cpu", weights_only=False)["model"] for e in epochs]
+    states = [load_checkpoint(run, e)[1]["model"] for e in epochs]  # verified
     mean = {k: (torch.stack([s[k].float() for s in states]).mean(0).to(states[-1][k].dtype)
                 if states[-1][k].is_floating_point() else states[-1][k]) for k in states[-1]}
     target.mkdir(parents=True, exist_ok=True)
@@ -109,10 +111,14 @@ def average_checkpoints(run: Path, epochs) -> Path:
 
 
 def arch_network_factory(run: Path, epoch: int, device: str = "cpu"):
-    """(make_network(ops, seed), tag) for the zero-shot engine: the trained supernet restricted
-    to each architecture (RQ4). The seed is ignored: the weights are the supernet's."""
-    net, _ = load_checkpoint(Path(run), epoch, device)
-    tag = f"supernet:{config_key({'run': str(Path(run).resolve()), 'epoch': int(epoch)})}"
+    """(make_network(ops, seed), tag) for the zero-shot engine: the supernet restricted to each
+    architecture (RQ4), at checkpoint `epoch`; epoch 0 is the supernet's own random init
+    (rebuilt from the run's seed exactly as training builds it). The seed is ignored: the
+    weights are the supernet's. Dropout is removed (as in scoring), whatever mode the proxies
+    put the network in."""
+    net = initial_supernet(Path(run), device) if int(epoch) == 0 else load_checkpoint(Path(run), epoch, device)[0]
+    net.dropout = torch.nn.Identity()
+    tag = f"supernet-v2:{config_key({'run': str(Path(run).resolve()), 'epoch': int(epoch)})}"
 
     def make(ops, seed):
         return SupernetArch(net, ops)

@@ -9,7 +9,9 @@ ReduceLROnPlateau steps once per epoch on the mean training loss.
 A checkpoint (`ckpt_XXXX.pt`, written atomically) holds weights, optimizer, scheduler,
 sampler state, the data/augmentation generator and torch's RNG, so a resumed run continues
 bit-identically on CPU. `protocol.json` records the run's configuration; rerunning with a
-different one is refused.
+different one is refused. Every checkpoint carries a sha256 sidecar and is verified before it
+is used: a damaged one is moved aside (`*.corrupt`) and training resumes from the previous
+good checkpoint.
 """
 from __future__ import annotations
 
@@ -24,9 +26,11 @@ import pandas as pd
 import torch
 from torch.nn import functional as F
 
-from nas_core.cache import atomic_write_bytes, atomic_write_frame, atomic_write_json
+from nas_core.cache import (CorruptFile, atomic_write_frame, atomic_write_json, quarantine, read_bytes,
+                            read_checked, write_checked)
+from nas_core.config import show_progress
 from nas_core.data.images import augment, normalise, train_heldout
-from nas_core.errors import BadParameter
+from nas_core.errors import BadData, BadParameter
 from nas_core.nets.supernet import Supernet
 from nas_core.protocols.data import DataProtocol
 from nas_core.protocols.supernet import SupernetProtocol
@@ -49,7 +53,28 @@ def run_record(run: Path) -> dict:
     if not path.is_file():
         raise BadParameter(f"{run} is not a supernet run folder (no protocol.json)",
                            fix="train one first: nas-core supernet train --run DIR")
-    return json.loads(path.read_text())
+    return _read_record(path)
+
+
+def _read_record(path: Path) -> dict:
+    try:
+        record = json.loads(read_bytes(path))
+        if not isinstance(record, dict) or "protocol" not in record:
+            raise ValueError("not a run record")
+        return record
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadData(f"{path} is damaged or truncated ({exc})", where=str(path),
+                      fix="delete this run folder (or train into another --run folder) to start over") from None
+
+
+def read_checkpoint(run: Path, epoch: int, device: str = "cpu") -> dict:
+    """A checkpoint's state, verified (checksum + load); CorruptFile if it is damaged."""
+    path = checkpoint_path(run, epoch)
+    data = read_checked(path)
+    try:
+        return torch.load(io.BytesIO(data), map_location=device, weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure = truncated/damaged file
+        raise CorruptFile(path, f"unreadable checkpoint: {type(exc).__name__}") from None
 
 
 def build_supernet(proto: SupernetProtocol, channels: int, classes: int) -> Supernet:
@@ -69,9 +94,41 @@ def load_checkpoint(run: Path, epoch: int, device: str = "cpu") -> tuple[Superne
     record = run_record(run)
     proto = SupernetProtocol(**record["protocol"])
     net = build_supernet(proto, record["channels"], record["classes"])
-    state = torch.load(checkpoint_path(run, epoch), map_location=device, weights_only=False)
+    try:
+        state = read_checkpoint(run, epoch, device)
+    except CorruptFile as exc:
+        quarantine(exc.path, exc.reason)
+        raise BadData(f"checkpoint {exc.path} is damaged ({exc.reason}); moved aside", where=str(exc.path),
+                      fix=f"rerun `nas-core supernet train --run {run}` (same options) to recompute it") from None
     net.load_state_dict(state["model"])
     return net.to(device), state
+
+
+def official_kit_order(dataset: str, data_root=None) -> np.ndarray | None:
+    """Kit ids in the official index order of the benchmark a run on `dataset` is evaluated
+    against (the de-iso representatives are the lowest official index of each class): NB201's
+    ground-truth table for CIFAR-10; None for the mini benchmark, whose index is the kit id."""
+    if dataset != "cifar10":
+        return None
+    from nas_core.data.groundtruth import load_ground_truth
+
+    return nb201.kit_ids_from_strings(load_ground_truth("nb201", data_root)["arch_str"].tolist())
+
+
+def initial_supernet(run: Path, device: str = "cpu") -> Supernet:
+    """The run's weights before its first step (epoch 0), rebuilt deterministically from its seed
+    exactly as `train_supernet` builds them (a run started from another run's weights has none)."""
+    record = run_record(run)
+    if record.get("start_from"):
+        raise BadParameter(f"{run} started from another run's weights: it has no random init of its own",
+                           fix=f"use the source run {record['start_from'][0]}")
+    proto = SupernetProtocol(**record["protocol"])
+    return _seeded_supernet(proto, record["channels"], record["classes"]).to(device)
+
+
+def _seeded_supernet(proto: SupernetProtocol, channels: int, classes: int) -> Supernet:
+    torch.manual_seed(proto.seed)  # initial weights, then dropout
+    return build_supernet(proto, channels, classes)
 
 
 def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=None, device: str = "cpu",
@@ -88,16 +145,24 @@ def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=N
               "data_protocol": asdict(data_protocol),
               "restrict_to": None if restrict_to is None else [int(k) for k in restrict_to],
               "start_from": None if start_from is None else [str(start_from[0]), int(start_from[1])]}
+    if proto.sampler == "deiso":  # runs sampled under an older representative rule are not reused
+        record["deiso_representative"] = "lowest official index"
     path = run / "protocol.json"
     if path.is_file():
-        old = json.loads(path.read_text())
+        old = _read_record(path)
         mine = {k: old.get(k) for k in record}
         if mine != record:
             changed = sorted(k for k in record if old.get(k) != record[k])
             raise BadParameter(f"{run} holds a run with a different configuration ({', '.join(changed)})",
                                fix="use another --run folder, or delete this one to start over")
-    done = list_checkpoints(run)
-    if done and done[-1] >= proto.epochs:
+    done, state = list_checkpoints(run), None
+    while done and state is None:  # the newest checkpoint that passes its check
+        try:
+            state = read_checkpoint(run, done[-1], device)
+        except CorruptFile as exc:
+            quarantine(exc.path, exc.reason)
+            done.pop()
+    if state is not None and state["epoch"] >= proto.epochs:
         return run
 
     train, held = train_heldout(dataset, data_root, seed=data_protocol.split_seed,
@@ -106,17 +171,16 @@ def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=N
     channels, classes = train.images.shape[1], train.num_classes
     if not path.is_file():
         atomic_write_json(path, {**record, "channels": int(channels), "classes": int(classes)})
-    torch.manual_seed(proto.seed)  # initial weights, then dropout
-    net = build_supernet(proto, channels, classes).to(device)
+    net = _seeded_supernet(proto, channels, classes).to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=proto.lr, momentum=proto.momentum,
                                 weight_decay=proto.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=proto.plateau_factor,
                                                            patience=proto.plateau_patience)
-    sampler = make_sampler(proto.sampler, proto.seed, restrict_to=restrict_to)
+    order = official_kit_order(dataset, data_root) if proto.sampler == "deiso" and restrict_to is None else None
+    sampler = make_sampler(proto.sampler, proto.seed, restrict_to=restrict_to, official_order=order)
     gen = torch.Generator().manual_seed(proto.seed)  # data order + augmentation (CPU: reproducible)
     start, log = 0, []
-    if done:
-        state = torch.load(checkpoint_path(run, done[-1]), map_location=device, weights_only=False)
+    if state is not None:
         net.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -137,7 +201,7 @@ def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=N
     from tqdm.auto import tqdm
 
     bar = tqdm(total=proto.epochs, initial=start, desc=f"supernet {proto.sampler} seed {proto.seed}",
-               unit="epoch", disable=not progress, mininterval=2.0)
+               unit="epoch", disable=not show_progress(progress), mininterval=2.0)
     for epoch in range(start + 1, proto.epochs + 1):
         net.train()
         t0 = time.time()
@@ -218,7 +282,7 @@ def save_checkpoint(run: Path, epoch: int, net, optimizer, scheduler, sampler, g
              "cuda_rng": torch.cuda.get_rng_state() if torch.cuda.is_available() else None, "log": log}
     buf = io.BytesIO()
     torch.save(state, buf)
-    atomic_write_bytes(checkpoint_path(run, epoch), buf.getvalue())
+    write_checked(checkpoint_path(run, epoch), buf.getvalue())
     atomic_write_frame(Path(run) / LOG, pd.DataFrame(log))
 
 

@@ -3,7 +3,8 @@
 For each (architecture, seed) the network is built from the seed (PyTorch default init,
 `nas_core.nets.network.init_seeded`) or by a caller's `make_network` (e.g. the trained
 supernet restricted to the architecture, RQ4). For each batch ONE shared pass computes every
-requested network proxy (`nas_core.proxies.passes`); synflow has its own float64 pass.
+requested network proxy (`nas_core.proxies.api.score_detailed`, the function behind the public
+`nas_core.score`); synflow has its own float64 pass.
 Results go to a `ResultStore` keyed by the full configuration, one part per chunk of
 architectures, so an interrupted sweep resumes where it stopped. A proxy that fails
 numerically is recorded as NaN with its reason, never stopping the sweep.
@@ -14,8 +15,6 @@ own reduction time.
 from __future__ import annotations
 
 import dataclasses
-import math
-import time
 from typing import Callable
 
 import numpy as np
@@ -24,10 +23,11 @@ import torch
 
 from nas_core import proxies as registry
 from nas_core.cache import ResultStore
+from nas_core.config import show_progress
 from nas_core.data.images import normalise, train_heldout
 from nas_core.errors import BadParameter
 from nas_core.nets.network import init_seeded
-from nas_core.proxies.passes import main_pass, synflow_pass
+from nas_core.proxies.api import score_detailed
 from nas_core.space import nb201
 from nas_core.space.complexity import Macro, dataset_macro, params_flops
 
@@ -56,52 +56,9 @@ def input_batches(dataset: str, data_root, batches: int, batch_size: int, input_
 
 def score_network(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, names: list[str],
                   context: dict | None = None) -> dict[str, tuple[float, float, str]]:
-    """{proxy: (value, seconds, reason)} for one network and one batch, sharing passes."""
-    context = dict(context or {})
-    chosen = registry.get([n for n in names if n != "vote"])
-    needs = {need for p in chosen for need in p.needs}
-    out: dict[str, tuple[float, float, str]] = {}
-    shared_cost: dict[str, float] = {}
-    result = None
-    main_needs = needs & {"grads", "activations", "relu", "hvp", "jacobian"}
-    users = {n: [p for p in chosen if n in p.needs] for n in ("main", "synflow", "synflow_bn")}
-    users["main"] = [p for p in chosen if set(p.needs) & main_needs]
-    if main_needs:
-        t0 = time.perf_counter()
-        try:
-            result = main_pass(net, x, y, need_grads="grads" in needs or "hvp" in needs,
-                               need_activations="activations" in needs, need_relu="relu" in needs,
-                               need_hvp="hvp" in needs, need_jacobian="jacobian" in needs)
-        except RuntimeError as exc:  # e.g. overflow inside autograd: every proxy of the pass fails
-            reason = f"shared pass failed: {str(exc).splitlines()[0][:120]}"
-            for p in users["main"]:
-                out[p.name] = (math.nan, 0.0, reason)
-        _sync(x)
-        shared_cost["main"] = (time.perf_counter() - t0) / max(len(users["main"]), 1)
-    for kind, keep_bn in (("synflow", False), ("synflow_bn", True)):
-        if kind in needs:
-            t0 = time.perf_counter()
-            context[kind] = synflow_pass(net, tuple(x.shape[1:]), keep_bn=keep_bn)
-            _sync(x)
-            shared_cost[kind] = time.perf_counter() - t0
-    for p in chosen:
-        if p.name in out:
-            continue
-        t0 = time.perf_counter()
-        try:
-            with torch.no_grad():
-                value = float(p.fn(result, context))
-            reason = "" if math.isfinite(value) else "non-finite value (overflow or singular matrix)"
-        except (RuntimeError, ValueError) as exc:  # numerical failure: NaN with the reason
-            value, reason = math.nan, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
-        if not math.isfinite(value):
-            value = math.nan
-        cost = time.perf_counter() - t0
-        cost += shared_cost.get("main", 0.0) if p in users["main"] else 0.0
-        cost += shared_cost.get("synflow", 0.0) if "synflow" in p.needs else 0.0
-        cost += shared_cost.get("synflow_bn", 0.0) if "synflow_bn" in p.needs else 0.0
-        out[p.name] = (value, cost, reason)
-    return out
+    """{proxy: (value, seconds, reason)} for one network and one batch, sharing passes: the
+    public `nas_core.score` (`nas_core.proxies.api`), vote left to the caller."""
+    return score_detailed(net, x, y, [n for n in names if n != "vote"], context)
 
 
 def benchmark_macro(dataset: str) -> Macro:
@@ -115,17 +72,13 @@ def benchmark_macro(dataset: str) -> Macro:
     return dataset_macro(dataset)
 
 
-def _sync(x: torch.Tensor) -> None:
-    if x.is_cuda:
-        torch.cuda.synchronize(x.device)
-
-
 def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches: int = 1,
                   batch_size: int = 128, input_mode: str = "real", device: str = "cpu",
                   dataset: str = "cifar10", data_root=None, C: int = 16, N: int = 5,
                   make_network: Callable | None = None, network_tag: str = "random-init",
                   split_seed: int = 0, chunk: int = 25, progress: bool = True,
-                  stop_after: int | None = None, baseline_macro: Macro | None = None) -> pd.DataFrame:
+                  stop_after: int | None = None, baseline_macro: Macro | None = None,
+                  save_seconds: float = 60.0, _retry: bool = False) -> pd.DataFrame:
     """Tidy scores for every (arch, seed, batch, proxy), computed once and cached.
 
     The complexity baselines (params, flops) describe the architecture as its ground truth
@@ -134,6 +87,9 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
 
     `make_network(ops, seed) -> nn.Module` replaces the random init; `network_tag` names it in
     the cache key. `stop_after` (testing) interrupts after that many new architectures.
+    Progress is saved every `chunk` architectures or `save_seconds`, whichever comes first, so
+    a kill loses at most that much work. Several processes may sweep overlapping sets into
+    the same cache at once: each result is kept once (`ResultStore(unique=...)`).
     """
     indices = [int(i) for i in indices]
     arch_strs = list(arch_strs)
@@ -141,13 +97,13 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
         raise BadParameter("indices and arch_strs must have the same length")
     names = list(dict.fromkeys(proxies))
     registry.get([n for n in names if n != "vote"])  # fail early on an unknown proxy
-    config = {"engine": "zeroshot-v1", "dataset": dataset, "data_root": str(data_root), "proxies": sorted(names),
+    config = {"engine": "zeroshot-v2", "dataset": dataset, "data_root": str(data_root), "proxies": sorted(names),
               "seeds": [int(s) for s in seeds], "batches": int(batches), "batch_size": int(batch_size),
               "input_mode": input_mode, "C": C, "N": N, "network": network_tag, "split_seed": split_seed,
               "torch": torch.__version__.split("+")[0]}
     baseline_macro = baseline_macro or benchmark_macro(dataset)
     config["baseline_macro"] = dataclasses.asdict(baseline_macro)
-    store = ResultStore("zeroshot", config)
+    store = ResultStore("zeroshot", config, unique=["index", "seed", "batch", "proxy"])
     done = {k[0] for k in store.done_keys(["index"])}
     todo = [(i, s) for i, s in zip(indices, arch_strs) if i not in done]
     if todo:
@@ -155,7 +111,7 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
         channels = data[0][0].shape[1]
         classes = 10 if dataset in ("cifar10", "fmnist", "fmnist16") else (100 if dataset == "cifar100" else 120)
         bar = _progress(len(todo), progress, f"zero-shot ({input_mode}, {network_tag})")
-        rows, new = [], 0
+        rows, new, saved_at = [], 0, time.monotonic()
         for index, arch in todo:
             ops = nb201.parse(arch)
             p_m, f_m = params_flops(np.array([ops]), baseline_macro)
@@ -168,9 +124,9 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
                         rows.append((index, arch, int(seed), b, name, value, secs, reason))
             new += 1
             bar.update(1)
-            if new % chunk == 0:
+            if new % chunk == 0 or time.monotonic() - saved_at >= save_seconds:
                 store.append(pd.DataFrame(rows, columns=COLUMNS))
-                rows = []
+                rows, saved_at = [], time.monotonic()
             if stop_after is not None and new >= stop_after:
                 if rows:
                     store.append(pd.DataFrame(rows, columns=COLUMNS))
@@ -181,8 +137,15 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
         bar.close()
     frame = store.read()
     frame = frame[frame["index"].isin(indices)].sort_values(["index", "seed", "batch", "proxy"], ignore_index=True)
+    missing = sorted(set(indices) - set(frame["index"].tolist())) if len(frame) else sorted(set(indices))
+    if missing:  # e.g. a part moved aside by a concurrent reader after it was counted as done
+        if _retry:
+            raise RuntimeError(f"zero-shot cache {store.path} still lacks {len(missing)} architecture(s)")
+        return run_zero_shot(indices, arch_strs, proxies, seeds, batches, batch_size, input_mode, device, dataset,
+                             data_root, C, N, make_network, network_tag, split_seed, chunk, progress, None,
+                             baseline_macro, save_seconds, _retry=True)
     failed = frame["value"].isna().sum()
-    if failed and progress:
+    if failed and show_progress(progress):  # a log line, not a result: kept out of notebooks
         print(f"[zero-shot] {failed} NaN score(s): " + "; ".join(
             f"{p}: {n}" for p, n in frame[frame['value'].isna()].groupby("proxy").size().items()))
     return frame
@@ -191,7 +154,7 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
 def _progress(total: int, enabled: bool, desc: str):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="arch", disable=not enabled, mininterval=2.0)
+    return tqdm(total=total, desc=desc, unit="arch", disable=not show_progress(enabled), mininterval=2.0)
 
 
 def to_wide(tidy: pd.DataFrame, batches: int | None = None) -> pd.DataFrame:

@@ -2,35 +2,60 @@
 
 stem conv3x3(in->C)+BN, 3 stages of N cells (C, 2C, 4C channels) with a residual reduction
 block between stages, then BN -> ReLU -> global average pool -> Linear. Every edge op is
-instantiated (dead edges too) so the parameter count equals the benchmark's.
+instantiated (dead edges too) so the parameter count equals the benchmark's, but a forward
+pass runs only the edges that can change the output (`active_edges`, the supernet's rule), so
+no proxy ever sees a dead edge (its ReLU, its activations).
 """
 from __future__ import annotations
+
+from functools import lru_cache
 
 import torch
 from torch import nn
 
 from nas_core.nets.ops import ResidualReduction, make_op
-from nas_core.space.nb201 import EDGES
+from nas_core.space.nb201 import EDGES, NONE, live_edges
+
+
+@lru_cache(maxsize=None)
+def active_edges(arch: tuple[int, ...], affine: bool) -> tuple[bool, ...]:
+    """The edges a forward pass runs. Without BN affine, an edge fed by a zero node outputs
+    exactly 0, so only the live edges (input->output path) run. With BN affine such an edge
+    outputs BN's bias, so every non-`none` edge that reaches node 3 runs (fed zeros). An edge
+    that never reaches node 3 (dead) never runs: it cannot change the output."""
+    if not affine:
+        return live_edges(arch)
+    reach_out = {3}
+    for f in (2, 1, 0):
+        if any(arch[e] != NONE and t in reach_out for e, (t, ff) in enumerate(EDGES) if ff == f):
+            reach_out.add(f)
+    return tuple(arch[e] != NONE and t in reach_out for e, (t, f) in enumerate(EDGES))
+
+
+def run_cell(x, active, edge_fn):
+    """Node j = sum of its active incoming edges (zeros if none); output = node 3."""
+    nodes = [x]
+    for to_node in (1, 2, 3):
+        total = None
+        for e, (t, f) in enumerate(EDGES):
+            if t == to_node and active[e]:
+                y = edge_fn(e, nodes[f])
+                total = y if total is None else total + y
+        nodes.append(torch.zeros_like(x) if total is None else total)
+    return nodes[3]
 
 
 class Cell(nn.Module):
-    """Node j = sum of its incoming edges; output = node 3."""
+    """Node j = sum of its incoming edges; output = node 3. Dead edges keep their modules
+    (#params) but do not run."""
 
     def __init__(self, ops, channels: int, affine: bool = True):
         super().__init__()
         self.edges = nn.ModuleList(make_op(op, channels, affine) for op in ops)
+        self.active = active_edges(tuple(int(o) for o in ops), affine)
 
     def forward(self, x):
-        nodes = [x]
-        k = 0
-        for to_node in (1, 2, 3):
-            total = None
-            for from_node in range(to_node):
-                y = self.edges[k](nodes[from_node])
-                total = y if total is None else total + y
-                k += 1
-            nodes.append(total)
-        return nodes[3]
+        return run_cell(x, self.active, lambda e, h: self.edges[e](h))
 
 
 class Skeleton(nn.Module):

@@ -12,25 +12,11 @@ every non-`none` edge that reaches the output runs, fed zeros from zero nodes.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
-import torch
 from torch import nn
 
-from nas_core.nets.network import Skeleton
+from nas_core.nets.network import Skeleton, active_edges, run_cell
 from nas_core.nets.ops import make_op
-from nas_core.space.nb201 import EDGES, N_OPS, NONE, live_edges
-
-
-@lru_cache(maxsize=None)
-def active_edges(arch: tuple[int, ...], affine: bool) -> tuple[bool, ...]:
-    if not affine:
-        return live_edges(arch)
-    reach_out = {3}
-    for f in (2, 1, 0):
-        if any(arch[e] != NONE and t in reach_out for e, (t, ff) in enumerate(EDGES) if ff == f):
-            reach_out.add(f)
-    return tuple(arch[e] != NONE and t in reach_out for e, (t, f) in enumerate(EDGES))
+from nas_core.space.nb201 import EDGES, N_OPS
 
 
 class MixedEdge(nn.Module):
@@ -49,16 +35,7 @@ class SuperCell(nn.Module):
         self.edges = nn.ModuleList(MixedEdge(channels, affine) for _ in EDGES)
 
     def forward(self, x, arch):
-        active = active_edges(tuple(arch), self.affine)
-        nodes = [x]
-        for to_node in (1, 2, 3):
-            total = None
-            for e, (t, f) in enumerate(EDGES):
-                if t == to_node and active[e]:
-                    y = self.edges[e](nodes[f], arch[e])
-                    total = y if total is None else total + y
-            nodes.append(torch.zeros_like(x) if total is None else total)
-        return nodes[3]
+        return run_cell(x, active_edges(tuple(arch), self.affine), lambda e, h: self.edges[e](h, arch[e]))
 
 
 class Supernet(Skeleton):

@@ -10,7 +10,9 @@ class StudyProtocol:
     rq3_samplers: tuple = ("deiso", "fair", "mc:5")  # compared with the iso baseline
     rq3_affine: bool = True              # train one supernet with BN affine on
     prune_fractions: tuple = (0.1, 0.25, 0.5)
-    prune_epochs: int = 100              # fine-tuning inside the pruned sub-space
+    # one-shot pruning: decide at epoch prune_at (None: the middle checkpoint), fine-tune inside the
+    # kept sub-space up to the supernet's final epoch, compare with the unpruned supernet there
+    prune_at: int | None = 600
     ensemble_last: int = 3               # temporal ensemble over the last k checkpoints
     zs_input_modes: tuple = ("real", "noise", "ones")
     zs_batch_sizes: tuple = (32, 64, 128)
@@ -29,13 +31,13 @@ class StudyProtocol:
 PROFILES = {
     "smoke": StudyProtocol(eval_archs="sample:50", rq4_archs="sample:20", supernet_seeds=(0, 1),
                            rq3_samplers=("deiso", "fair", "mc:2"), prune_fractions=(0.5,),
-                           prune_epochs=1, ensemble_last=2, zs_batch_sizes=(16, 32), zs_batches=(1, 2),
+                           prune_at=None, ensemble_last=2, zs_batch_sizes=(16, 32), zs_batches=(1, 2),
                            search_budgets=(10,), search_seeds=3, bootstrap=100, diag_archs=6,
                            mc_samples=(1, 2), op_prune=(("avg_pool_3x3",),), soft_prune="soft:1,1,2.0,16",
                            variant_epochs=2, op_prune_archs="sample:30"),
     "quick": StudyProtocol(eval_archs="sample:300", rq4_archs="sample:100", supernet_seeds=(0, 1),
                            rq3_samplers=("deiso", "fair", "mc:3"), prune_fractions=(0.25, 0.5),
-                           prune_epochs=5, ensemble_last=3, zs_batch_sizes=(32, 64, 128), zs_batches=(1, 3),
+                           prune_at=None, ensemble_last=3, zs_batch_sizes=(32, 64, 128), zs_batches=(1, 3),
                            search_budgets=(20, 50), search_seeds=10, bootstrap=500, diag_archs=16,
                            mc_samples=(1, 2, 3), op_prune=(("avg_pool_3x3",),), soft_prune="soft:4,3,2.0,128",
                            variant_epochs=10, op_prune_archs="sample:150"),

@@ -20,8 +20,10 @@ class SupernetProtocol:
     plateau_factor: float = 0.5   # ReduceLROnPlateau on the epoch's mean training loss
     plateau_patience: int = 30
     augment: bool = True          # random crop (pad 4) + horizontal flip, on the device
-    score_batches: int = 78       # held-out batches scored per arch (10k / 128)
-    score_batch_size: int = 128
+    # scoring uses the study's derive batch (512, as in training) so that train-mode BN sees
+    # batch statistics of the same size; per-batch values are kept (19 = 10k held-out // 512)
+    score_batches: int = 19
+    score_batch_size: int = 512
 
 
 PROFILES = {

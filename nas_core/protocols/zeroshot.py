@@ -12,14 +12,15 @@ class ZeroShotProtocol:
     batches: int = 10                   # fixed held-out batches, the same for every arch
     batch_size: int = 128
     input_mode: str = "real"
-    C: int = 16                         # the NB201 network the proxies are computed on
-    N: int = 5
+    C: int | None = None                # network the proxies run on; None = the benchmark's
+    N: int | None = None                # own (NB201: C16/N5, mini benchmark: C8/N1)
 
 
 PROFILES = {
-    # smaller networks than NB201's C16/N5 on CPU: proxies are computed on the same cell
-    # space; the reduction is recorded in every output's configuration
-    "smoke": ZeroShotProtocol(seeds=(20,), batches=2, batch_size=32, C=8, N=1),
-    "quick": ZeroShotProtocol(seeds=(20,), batches=1, batch_size=64, C=8, N=2),
+    # every profile computes the proxies on the benchmark's own network (NB201: C16/N5): a
+    # reduced network changes the gradient proxies' rankings (snip's tau 0.22 on C8/N2 vs 0.32
+    # on C16/N5 for the same 40 archs), so small profiles cut batches and architectures instead
+    "smoke": ZeroShotProtocol(seeds=(20,), batches=2, batch_size=32),
+    "quick": ZeroShotProtocol(seeds=(20,), batches=1, batch_size=64),
     "paper": ZeroShotProtocol(),
 }

@@ -3,6 +3,17 @@
 A proxy is a function `(PassResult, context) -> 0-d tensor`, registered with what it needs
 from the shared pass (`nas_core.proxies.passes`). Direction: every score is used as "higher
 is better" with its raw sign. `params`/`flops` are analytic; `vote` ranks from other proxies.
+
+Your own proxy, without editing the package:
+
+    from nas_core.proxies import register
+
+    @register("my_proxy", needs=("grads",), reference="me, 2025")
+    def my_proxy(passed, context): ...
+
+Third-party packages register theirs through the entry-point group `nas_core.proxies`
+(pyproject: `[project.entry-points."nas_core.proxies"] my_proxy = "my_pkg.proxies"`): the
+module (or the object it names) is imported the first time the registry is asked for names.
 """
 from __future__ import annotations
 
@@ -26,10 +37,16 @@ class Proxy:
 REGISTRY: dict[str, Proxy] = {}
 
 
-def register(name: str, needs: tuple[str, ...], reference: str):
+ENTRY_POINT_GROUP = "nas_core.proxies"
+
+
+def register(name: str, needs: tuple[str, ...] = ("grads",), reference: str = "user-defined"):
+    """Decorator: make `fn(PassResult, context) -> 0-d tensor` available under `name`."""
+    bad = set(needs) - set(NEEDS)
+    if bad:
+        raise BadParameter(f"proxy {name!r} asks for unknown needs {sorted(bad)}", fix=f"use some of {NEEDS}")
+
     def wrap(fn):
-        bad = set(needs) - set(NEEDS)
-        assert not bad, f"unknown needs {bad}"
         REGISTRY[name] = Proxy(name, tuple(needs), fn, reference)
         return fn
     return wrap
@@ -49,9 +66,34 @@ def available() -> list[str]:
 
 
 ALL_NETWORK_PROXIES = ("grad_norm", "snip", "grasp", "fisher", "plain", "synflow", "synflow_bn", "jacob_cov",
-                       "relu_logdet", "relu", "params", "flops")
+                       "relu_logdet", "relu", "params", "flops")  # fisher_channel: on request
+
+
+_LOADED_ENTRY_POINTS: set[str] = set()
 
 
 def _load_all() -> None:
     from nas_core.proxies import (complexity, fisher, grad_norm, grasp, jacob_cov, plain,  # noqa: F401
                                   relu_count, relu_logdet, snip, synflow)
+    _load_entry_points()
+
+
+def _load_entry_points() -> None:
+    """Import third-party proxies once (lazily: only when names are asked for). An entry point
+    naming a module registers by importing it; one naming a function registers that function
+    under the entry point's name (needs grads)."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in _LOADED_ENTRY_POINTS:
+            continue
+        _LOADED_ENTRY_POINTS.add(ep.name)
+        try:
+            obj = ep.load()
+        except Exception as exc:  # noqa: BLE001 - a broken plug-in names itself, never breaks the kit silently
+            raise BadParameter(f"proxy plug-in {ep.name!r} ({ep.value}) failed to import: {exc}",
+                               fix=f"fix or uninstall the package that declares it in {ENTRY_POINT_GROUP!r}") from exc
+        if isinstance(obj, Proxy):
+            REGISTRY[obj.name] = obj
+        elif callable(obj) and ep.name not in REGISTRY:
+            register(ep.name, reference=f"entry point {ep.value}")(obj)

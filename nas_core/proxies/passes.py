@@ -31,9 +31,10 @@ class PassResult:
     weights: list[torch.Tensor]
     grads: list[torch.Tensor] | None = None          # dL/dW per scored layer
     outputs: list[torch.Tensor] = field(default_factory=list)      # z of each conv/linear call
+    output_layers: list[nn.Module] = field(default_factory=list)   # the layer of each z
     output_grads: list[torch.Tensor] = field(default_factory=list)  # dL/dz
-    relu_inputs: list[torch.Tensor] = field(default_factory=list)   # input of each ReLU call
-    relu_calls: int = 0
+    relu_inputs: list[torch.Tensor] = field(default_factory=list)   # input of each ReLU application
+    relu_calls: int = 0                                              # ReLU applications
     hvp: list[torch.Tensor] | None = None            # (H g) per scored layer
     jacobian: torch.Tensor | None = None             # (B, D) d(sum logits)/dx
 
@@ -49,12 +50,25 @@ def main_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, *, need_grads: b
     if need_activations:
         def keep_output(module, inputs, output):
             result.outputs.append(output)
+            result.output_layers.append(module)
         handles += [m.register_forward_hook(keep_output) for m in layers]
     if need_relu:
-        def keep_relu(module, inputs, output):
-            result.relu_inputs.append(inputs[0].detach())
-            result.relu_calls += 1
-        handles += [m.register_forward_hook(keep_relu) for m in net.modules() if isinstance(m, nn.ReLU)]
+        # One record per ReLU *application*: a module applied k times counts k times (hooks fire
+        # per call; net.modules() lists each module once), and a ReLU nested inside another
+        # ReLU module's call is the same application, so only the outermost one records.
+        depth = [0]
+
+        def enter_relu(module, inputs):
+            depth[0] += 1
+            if depth[0] == 1:
+                result.relu_inputs.append(inputs[0].detach().clone() if module.inplace else inputs[0].detach())
+                result.relu_calls += 1
+
+        def leave_relu(module, inputs, output):
+            depth[0] -= 1
+        relus = [m for m in net.modules() if isinstance(m, nn.ReLU)]
+        handles += [m.register_forward_pre_hook(enter_relu) for m in relus]
+        handles += [m.register_forward_hook(leave_relu) for m in relus]
     try:
         x = x.detach().requires_grad_(need_jacobian)
         logits = net(x)

@@ -179,15 +179,23 @@ SPACE_TABLE_VERSION = 1  # bump when a rule above changes: invalidates the on-di
 @lru_cache(maxsize=1)
 def space_table() -> SpaceTable:
     """Computed once per machine (about 0.3 s) and kept in the cache as an npz."""
-    from nas_core.cache import atomic_write_bytes
+    import io
+    import zipfile
+
+    from nas_core.cache import CorruptFile, quarantine, read_checked, write_checked
     from nas_core.config import cache_dir
 
     path = cache_dir() / "space" / f"nb201_table_v{SPACE_TABLE_VERSION}.npz"
     ops = all_ops()
     if path.is_file():
-        with np.load(path, allow_pickle=False) as z:
-            return SpaceTable(ops, z["canonical"].astype(object), z["iso_key"], z["has_conv_path"],
-                              z["depth"], z["live"])
+        try:
+            with np.load(io.BytesIO(read_checked(path)), allow_pickle=False) as z:
+                return SpaceTable(ops, z["canonical"].astype(object), z["iso_key"], z["has_conv_path"],
+                                  z["depth"], z["live"])
+        except CorruptFile as exc:
+            quarantine(path, exc.reason)
+        except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            quarantine(path, f"unreadable npz: {type(exc).__name__}")
     rows = ops.tolist()
     canon = np.array([canonical_string(row) for row in rows], dtype=object)
     _, first, inverse = np.unique(canon, return_index=True, return_inverse=True)
@@ -200,10 +208,9 @@ def space_table() -> SpaceTable:
     conv = (live & np.isin(ops, CONV_OPS)).any(1)
     depth = np.array([conv_depth(row) for row in rows])
     table = SpaceTable(ops, canon, iso, conv, depth, live)
-    import io
     buf = io.BytesIO()
     np.savez(buf, canonical=canon.astype(str), iso_key=iso, has_conv_path=conv, depth=depth, live=live)
-    atomic_write_bytes(path, buf.getvalue())
+    write_checked(path, buf.getvalue())
     return table
 
 
@@ -240,6 +247,37 @@ def iso_classes_for(arch_ops: np.ndarray) -> np.ndarray:
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     return rank[inverse]
+
+
+def class_representatives(kit_ids, official_index=None) -> np.ndarray:
+    """The one de-isomorphic representative rule of the kit, used for sampling AND evaluation:
+    per isomorphism class, the member with the LOWEST OFFICIAL benchmark index.
+
+    `kit_ids` are the architectures of a benchmark table (any subset of the space) and
+    `official_index` their official indices (default: the row position, i.e. rows given in
+    official order). Returns a boolean mask over the rows: True for each class's representative.
+    """
+    kit_ids = np.asarray(kit_ids, dtype=np.int64)
+    official = np.arange(len(kit_ids)) if official_index is None else np.asarray(official_index)
+    if len(official) != len(kit_ids):
+        raise BadParameter("class_representatives: kit_ids and official_index differ in length")
+    keys = space_table().iso_key[kit_ids]
+    order = np.lexsort((official, keys))  # by class, then by official index
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = keys[order][1:] != keys[order][:-1]
+    mask = np.zeros(len(kit_ids), dtype=bool)
+    mask[order[first]] = True
+    return mask
+
+
+def representative_kit_ids(official_order=None) -> np.ndarray:
+    """Kit ids (sorted) of the class representatives of the whole space. `official_order[i]` is the
+    kit id of official index i (the benchmark table's row order); None means the official index IS
+    the kit id (the kit's mini benchmark)."""
+    order = np.arange(N_ARCHS) if official_order is None else np.asarray(official_order, dtype=np.int64)
+    if len(order) != N_ARCHS or len(np.unique(order)) != N_ARCHS:
+        raise BadParameter(f"the official order must list each of the {N_ARCHS} kit ids once")
+    return np.sort(order[class_representatives(order)])
 
 
 def kit_ids_of(arch_ops: np.ndarray) -> np.ndarray:

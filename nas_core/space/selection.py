@@ -34,6 +34,9 @@ def select_archs(spec: str, truth: pd.DataFrame, seed: int = 0, n_groups: int = 
     path = Path(spec)
     if not path.is_file():
         raise BadParameter(f"unknown architecture selection {spec!r} (and no such file)", fix=f"use {ARCHS_HELP}")
+    if not path.read_text(errors="replace").strip():
+        raise BadParameter(f"architecture file {path} is empty", where=str(path),
+                           fix="put one benchmark index per line in it")
     try:
         chosen = np.loadtxt(path, dtype=np.int64, ndmin=1)
     except ValueError as exc:

@@ -32,7 +32,7 @@ from nas_core.engines.study import Study
 study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column)
 report = study.report("rq2")
 display(Markdown(study.banner()))
-os_tidy = study.os_scores(sampler="iso", seed=study.plan.supernet_seeds[0])
+os_tidy = study.headline_tidy()
 zs = study.zs_table(study.zs_scores())
 
 # %% [markdown]
@@ -79,14 +79,14 @@ display(Markdown(narrative.preferences_summary(prefs)))
 # weights they share, per layer — negative values mean they pull shared weights apart.
 
 # %%
-diag = study.diagnostics(sampler="iso", seed=study.plan.supernet_seeds[0])
+diag = study.diagnostics(seed=study.plan.supernet_seeds[0])
 report.table("forgetting", diag["forgetting"], "Forgetting value per checkpoint")
 report.table("gradient_similarity", diag["gradient_similarity"], "Cosine similarity of gradients per layer and checkpoint")
 fig = plots.diagnostics(diag)
 report.figure("variance_diagnostics", fig, "Forgetting value and gradient cosine similarity along training")
 
 # %%
-stability = study.stability(sampler="iso")
+stability = study.stability()
 report.table("ranking_stability", stability["adjacent"], "Kendall's tau between adjacent checkpoints")
 report.table("seed_spread", stability["seeds"], "Criteria per supernet seed, mean and spread")
 fig = plots.stability(stability)

@@ -59,7 +59,7 @@ report.figure("post_deiso", fig, "Effect of averaging OS scores within isomorphi
 
 # %%
 pruning = study.pruning()
-report.table("pruning", pruning, "Kendall's tau inside the kept sub-space: before vs after fine-tuning only there")
+report.table("pruning", pruning, "Inside the kept sub-space, same final epoch: unpruned (before) vs pruned + fine-tuned (after); tau, mean OS acc, deltas")
 fig = plots.pruning(pruning)
 report.figure("pruning", fig, "One-shot pruning: tau inside the kept top-p % sub-space")
 display(Markdown(narrative.pruning_summary(pruning)))

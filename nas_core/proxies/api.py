@@ -1,0 +1,106 @@
+"""`score(net, x, y, proxies)`: zero-shot proxies of any PyTorch module in one shared pass.
+
+This is the one entry point behind `nas_core.score` and the zero-shot engine. The network can
+be any `nn.Module` mapping a batch `x` to logits; its `nn.Conv2d`/`nn.Linear` layers are the
+scored layers and its `nn.ReLU` modules feed `relu`/`relu_logdet` (functional ReLUs are not
+seen). BN stays in train mode (batch statistics); the weights never change.
+
+Analytic proxies: `params` is taken from `context["params_M"]` (the engine passes the
+benchmark network's count) and otherwise counts the module's parameters (millions);
+`flops` needs the architecture (`context["flops_M"]`); `vote` ranks several architectures
+from other proxies (`nas_core.proxies.vote.vote_scores`), so it is not a per-network score.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+
+from nas_core import proxies as registry
+from nas_core.errors import BadParameter
+from nas_core.proxies.passes import main_pass, synflow_pass
+
+DEFAULT = ("grad_norm", "snip", "grasp", "fisher", "plain", "synflow", "jacob_cov", "relu_logdet", "relu", "params")
+MAIN_NEEDS = {"grads", "activations", "relu", "hvp", "jacobian"}
+
+
+def score(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, proxies=DEFAULT, *,
+          context: dict | None = None) -> dict[str, float]:
+    """{proxy name: value} for one network and one batch (NaN where a proxy failed
+    numerically; `score_detailed` also gives seconds and the reason)."""
+    return {name: value for name, (value, _, _) in score_detailed(net, x, y, proxies, context).items()}
+
+
+def score_detailed(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, proxies,
+                   context: dict | None = None) -> dict[str, tuple[float, float, str]]:
+    """{proxy: (value, seconds, reason)}; seconds = the proxy's share of the shared pass
+    (pass time / proxies using it) plus its own reduction."""
+    names = [proxies] if isinstance(proxies, str) else list(dict.fromkeys(proxies))
+    context = dict(context or {})
+    _check(net, x, y, names, context)
+    if "params" in names and "params_M" not in context:
+        context["params_M"] = sum(p.numel() for p in net.parameters()) / 1e6
+    chosen = registry.get(names)
+    needs = {need for p in chosen for need in p.needs}
+    out: dict[str, tuple[float, float, str]] = {}
+    shared_cost: dict[str, float] = {}
+    result = None
+    main_needs = needs & MAIN_NEEDS
+    main_users = [p for p in chosen if set(p.needs) & main_needs]
+    if main_needs:
+        t0 = time.perf_counter()
+        try:
+            result = main_pass(net, x, y, need_grads="grads" in needs or "hvp" in needs,
+                               need_activations="activations" in needs, need_relu="relu" in needs,
+                               need_hvp="hvp" in needs, need_jacobian="jacobian" in needs)
+        except RuntimeError as exc:  # e.g. overflow inside autograd: every proxy of the pass fails
+            reason = f"shared pass failed: {str(exc).splitlines()[0][:120]}"
+            for p in main_users:
+                out[p.name] = (math.nan, 0.0, reason)
+        _sync(x)
+        shared_cost["main"] = (time.perf_counter() - t0) / max(len(main_users), 1)
+    for kind, keep_bn in (("synflow", False), ("synflow_bn", True)):
+        if kind in needs:
+            t0 = time.perf_counter()
+            context[kind] = synflow_pass(net, tuple(x.shape[1:]), keep_bn=keep_bn)
+            _sync(x)
+            shared_cost[kind] = time.perf_counter() - t0
+    for p in chosen:
+        if p.name in out:
+            continue
+        t0 = time.perf_counter()
+        try:
+            with torch.no_grad():
+                value = float(p.fn(result, context))
+            reason = "" if math.isfinite(value) else "non-finite value (overflow or singular matrix)"
+        except (RuntimeError, ValueError) as exc:  # numerical failure: NaN with the reason
+            value, reason = math.nan, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+        if not math.isfinite(value):
+            value = math.nan
+        cost = time.perf_counter() - t0
+        cost += shared_cost.get("main", 0.0) if p in main_users else 0.0
+        cost += shared_cost.get("synflow", 0.0) if "synflow" in p.needs else 0.0
+        cost += shared_cost.get("synflow_bn", 0.0) if "synflow_bn" in p.needs else 0.0
+        out[p.name] = (value, cost, reason)
+    return out
+
+
+def _check(net, x, y, names, context: dict) -> None:
+    if not isinstance(net, torch.nn.Module):
+        raise BadParameter(f"net must be a torch.nn.Module, got {type(net).__name__}")
+    if not (torch.is_tensor(x) and torch.is_tensor(y)) or x.dim() < 2 or y.dim() != 1 or len(x) != len(y):
+        raise BadParameter("x must be a batch tensor (B, ...) and y a 1-d tensor of B class labels",
+                           where=f"x {tuple(getattr(x, 'shape', ()))}, y {tuple(getattr(y, 'shape', ()))}")
+    if "vote" in names:
+        raise BadParameter("vote is not a per-network score: it ranks several architectures from other proxies",
+                           fix="score each network with its experts (synflow, jacob_cov, snip), then call "
+                               "nas_core.proxies.vote.vote_scores on the table of their values")
+    if "flops" in names and "flops_M" not in context:
+        raise BadParameter("flops needs the architecture: it is analytic, not measured on the module",
+                           fix="pass context={'flops_M': ...} (the zero-shot engine does) or drop 'flops'")
+
+
+def _sync(x: torch.Tensor) -> None:
+    if x.is_cuda:
+        torch.cuda.synchronize(x.device)
