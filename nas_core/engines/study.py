@@ -446,7 +446,7 @@ class Study:
                                               "max": [last.max()], "n": [len(last)]}),
                 "between_seeds": seed_agreement(last_tables)}
 
-    def stability_topk(self, sampler: str = "iso") -> pd.DataFrame:
+    def stability_topk(self, sampler: str = HEADLINE_SAMPLER) -> pd.DataFrame:
         """Relative tau and relative P@top / P@bottom (0.5 %, 5 %) of OS acc between adjacent
         checkpoints, per supernet seed (the later checkpoint treated as the truth)."""
         from nas_core.analyses.oneshot_extras import adjacent_topk_stability
@@ -569,14 +569,14 @@ class Study:
         return run
 
     def seed_ensemble(self) -> pd.DataFrame:
-        """All criteria at the last checkpoint for each supernet seed alone, the mean of their
-        OS acc (an ensemble of independent supernets), and seed 0's temporal ensemble (mean of
-        its last `ensemble_last` checkpoints' scores) beside them."""
+        """All criteria at the last checkpoint for each headline supernet seed alone, the mean of
+        their OS acc (an ensemble of independent supernets), and seed 0's temporal ensemble (mean
+        of its last `ensemble_last` checkpoints' scores) beside them."""
         from nas_core.analyses.oneshot_extras import seed_ensemble
 
         tables, wides = {}, []
         for seed in self.plan.supernet_seeds:
-            tidy = self.os_scores("iso", seed)
+            tidy = self.os_scores(HEADLINE_SAMPLER, seed)
             tables[seed] = self.os_table(tidy).set_index("index")["os_acc"]
             wides.append(tables[seed].rename(f"seed {seed}").reset_index())
             if seed == self.plan.supernet_seeds[0]:

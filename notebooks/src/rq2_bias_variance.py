@@ -97,12 +97,12 @@ display(Markdown(narrative.variance_summary(diag, stability)))
 # ## 5. Ranking stability at the top and the bottom
 # Between each checkpoint and the previous one (the later one serves as the truth): relative
 # Kendall's τ and relative P@top / P@bottom at 0.5 % and 5 % of the architectures (missing where
-# that is less than one architecture), per supernet seed.
+# that is less than one architecture), per seed of the headline (de-isomorphic) supernet.
 
 # %%
 from nas_core.analyses import oneshot_plots
 
-topk_stab = study.stability_topk(sampler="iso")
+topk_stab = study.stability_topk()
 report.table("ranking_stability_topk", topk_stab, "Relative tau and relative P@top/bottom 0.5 % and 5 % between adjacent checkpoints")
 fig = oneshot_plots.topk_stability(topk_stab)
 report.figure("ranking_stability_topk", fig, "Relative tau and relative P@top/bottom K between adjacent checkpoints")

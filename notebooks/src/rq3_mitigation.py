@@ -84,9 +84,9 @@ report.figure("bn_affine", fig, "Kendall's tau along training, BN affine on vs o
 
 # %% [markdown]
 # ## 6. Ensemble of independent supernets
-# The profile's supernet seeds, each at its last checkpoint, and the mean of their OS acc
-# (independent supernets averaged), beside seed 0's temporal ensemble (mean of its last
-# checkpoints' scores).
+# The profile's headline (de-isomorphic) supernet seeds, each at its last checkpoint, and the
+# mean of their OS acc (independent supernets averaged: the headline estimator), beside seed 0's
+# temporal ensemble (mean of its last checkpoints' scores).
 
 # %%
 from nas_core.analyses import oneshot_plots
