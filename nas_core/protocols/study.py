@@ -39,7 +39,7 @@ PROFILES = {
                            rq3_samplers=("deiso", "fair", "mc:3"), prune_fractions=(0.25, 0.5),
                            prune_at=None, ensemble_last=3, zs_batch_sizes=(32, 64, 128), zs_batches=(1, 3),
                            search_budgets=(20, 50), search_seeds=10, bootstrap=500, diag_archs=16,
-                           mc_samples=(1, 2, 3), op_prune=(("avg_pool_3x3",),), soft_prune="soft:4,3,2.0,128",
-                           variant_epochs=10, op_prune_archs="sample:150"),
+                           mc_samples=(1, 2, 3), op_prune=(("avg_pool_3x3",),), soft_prune="soft:4,3,2.0,64",
+                           variant_epochs=10, op_prune_archs="sample:100"),
     "paper": StudyProtocol(),
 }
