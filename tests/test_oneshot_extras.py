@@ -71,7 +71,12 @@ def test_equal_budget_points():
     assert crit["arch_updates"].tolist() == [5, 10, 10, 20, 25, 50]
     pts = X.equal_budget_points(crit)
     upd = pts[pts["comparison"] == "equal arch updates"].set_index("variant")
-    assert upd["epoch"].to_dict() == {"iso": 10, "mc:2": 5}  # fair's first checkpoint already exceeds 10
+    # budget = iso's 10: mc:2 hits it at epoch 5; fair's closest is its first checkpoint (25)
+    assert upd["epoch"].to_dict() == {"iso": 10, "mc:2": 5, "fair": 5}
+    assert upd["updates_ratio"].to_dict() == {"iso": 1.0, "mc:2": 1.0, "fair": 2.5}
+    tie = X.equal_budget_points(X.with_arch_updates(pd.DataFrame(
+        {"variant": ["iso", "iso", "mc:3", "mc:3"], "epoch": [2, 4, 1, 2], "value": [0, 0, 0, 0]})))
+    assert tie[tie["comparison"] == "equal arch updates"].set_index("variant")["epoch"].to_dict() == {"iso": 4, "mc:3": 1}
     ep = pts[pts["comparison"] == "equal epochs"]
     assert set(ep["epoch"]) == {10} and len(ep) == 3
 

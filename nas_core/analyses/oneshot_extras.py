@@ -69,14 +69,16 @@ def with_arch_updates(crit: pd.DataFrame, variant: str = "variant") -> pd.DataFr
 def equal_budget_points(crit: pd.DataFrame, variant: str = "variant") -> pd.DataFrame:
     """Two comparison points per variant (crit must hold arch_updates, see with_arch_updates):
     'equal epochs' = the last checkpoint epoch every variant has; 'equal arch updates' = per
-    variant, the latest checkpoint whose arch updates do not exceed the smallest final count
-    among the variants (the iso run's when it is one of them). Returns the rows of crit at
-    those checkpoints with a `comparison` column."""
+    variant, the checkpoint whose arch updates are closest to the budget, the smallest final
+    count among the variants (the iso run's when it is one of them; a tie goes to the earlier
+    checkpoint). A checkpoint grid rarely hits the budget exactly: `updates_ratio` = arch
+    updates / budget says how equal the point is. Returns the rows of crit at those checkpoints
+    with a `comparison` column."""
     last = crit.groupby(variant)["epoch"].transform("max")
     budget = crit[crit["epoch"] == last]["arch_updates"].min()
-    ok = crit[crit["arch_updates"] <= budget]
-    at_budget = ok.groupby(variant)["arch_updates"].transform("max")
-    eq_upd = ok[ok["arch_updates"] == at_budget].assign(comparison="equal arch updates")
+    gap = (crit["arch_updates"] - budget).abs() + crit["arch_updates"] / (1e6 * budget)  # tie -> earlier
+    eq_upd = crit[gap == gap.groupby(crit[variant]).transform("min")].assign(comparison="equal arch updates")
     common = crit.groupby(variant)["epoch"].max().min()
     eq_ep = crit[crit["epoch"] == common].assign(comparison="equal epochs")
-    return pd.concat([eq_ep, eq_upd], ignore_index=True)
+    out = pd.concat([eq_ep, eq_upd], ignore_index=True)
+    return out.assign(updates_ratio=out["arch_updates"] / budget)

@@ -28,7 +28,7 @@ def topk_stability(frame: pd.DataFrame):
     d = frame.assign(label=[c if pd.isna(k) else f"{c} {100 * k:g} %" for c, k in zip(frame["criterion"], frame["k"])])
     fig, ax = plt.subplots(figsize=(8, 4))
     sns.lineplot(data=d.dropna(subset=["value"]), x="epoch", y="value", hue="label", style="seed", marker="o", ax=ax)
-    ax.set_xlabel("checkpoint epoch (vs the previous checkpoint, which it serves as truth for)")
+    ax.set_xlabel("checkpoint epoch (truth for the previous checkpoint)")
     ax.set_ylabel("relative criterion")
     ax.legend(bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()

@@ -454,7 +454,7 @@ class Study:
                                               "max": [last.max()], "n": [len(last)]}),
                 "between_seeds": seed_agreement(last_tables)}
 
-    def stability_topk(self, sampler: str = "iso") -> pd.DataFrame:
+    def stability_topk(self, sampler: str = HEADLINE_SAMPLER) -> pd.DataFrame:
         """Relative tau and relative P@top / P@bottom (0.5 %, 5 %) of OS acc between adjacent
         checkpoints, per supernet seed (the later checkpoint treated as the truth)."""
         from nas_core.analyses.oneshot_extras import adjacent_topk_stability
@@ -577,14 +577,14 @@ class Study:
         return run
 
     def seed_ensemble(self) -> pd.DataFrame:
-        """All criteria at the last checkpoint for each supernet seed alone, the mean of their
-        OS acc (an ensemble of independent supernets), and seed 0's temporal ensemble (mean of
-        its last `ensemble_last` checkpoints' scores) beside them."""
+        """All criteria at the last checkpoint for each headline supernet seed alone, the mean of
+        their OS acc (an ensemble of independent supernets), and seed 0's temporal ensemble (mean
+        of its last `ensemble_last` checkpoints' scores) beside them."""
         from nas_core.analyses.oneshot_extras import seed_ensemble
 
         tables, wides = {}, []
         for seed in self.plan.supernet_seeds:
-            tidy = self.os_scores("iso", seed)
+            tidy = self.os_scores(HEADLINE_SAMPLER, seed)
             tables[seed] = self.os_table(tidy).set_index("index")["os_acc"]
             wides.append(tables[seed].rename(f"seed {seed}").reset_index())
             if seed == self.plan.supernet_seeds[0]:
@@ -611,12 +611,12 @@ class Study:
         return with_arch_updates(pd.concat(frames, ignore_index=True))
 
     def subspace_indices(self, removed) -> np.ndarray:
-        """The evaluation selection (same spec, capped at what exists) drawn inside the sub-space
-        of cells that use none of the `removed` ops."""
+        """The selection `op_prune_archs` (capped at what exists) drawn inside the sub-space of
+        cells that use none of the `removed` ops."""
         ops = nb201.ops_from_strings(self.truth_frame["arch_str"].tolist())
         keep = ~np.isin(ops, [nb201.OPS.index(o) for o in removed]).any(axis=1)
         pool = self.truth_frame[keep]
-        spec = self.plan.eval_archs
+        spec = self.plan.op_prune_archs
         if spec.startswith("sample:"):
             reps = pool[pool["iso_representative"].to_numpy()]
             conv = nb201.space_table().has_conv_path[nb201.kit_ids_from_strings(reps["arch_str"].tolist())]

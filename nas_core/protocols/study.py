@@ -23,8 +23,9 @@ class StudyProtocol:
     diag_archs: int = 64                 # archs in forgetting / gradient-similarity diagnostics
     mc_samples: tuple = (1, 2, 3, 4, 5, 6, 7)  # RQ3: MC sample counts S (S=1 is the iso run)
     op_prune: tuple = (("avg_pool_3x3",), ("avg_pool_3x3", "nor_conv_1x1"))  # RQ3: ops removed everywhere
-    soft_prune: str = "soft:200,50,1.0,1000"  # RQ3: sampler spec soft:W,K,T,P (see samplers.py)
+    soft_prune: str = "soft:200,50,2.0,1000"  # RQ3: soft:W,K,T,P (samplers.py); T in OS-acc points
     variant_epochs: int = 0              # epochs of those new RQ3 supernets (0: the supernet protocol's)
+    op_prune_archs: str = "deiso"        # archs drawn inside each op-pruned sub-space for its tau
 
 
 PROFILES = {
@@ -32,13 +33,13 @@ PROFILES = {
                            rq3_samplers=("deiso", "fair", "mc:2"), prune_fractions=(0.5,),
                            prune_at=None, ensemble_last=2, zs_batch_sizes=(16, 32), zs_batches=(1, 2),
                            search_budgets=(10,), search_seeds=3, bootstrap=100, diag_archs=6,
-                           mc_samples=(1, 2), op_prune=(("avg_pool_3x3",),), soft_prune="soft:1,1,1.0,16",
-                           variant_epochs=2),
+                           mc_samples=(1, 2), op_prune=(("avg_pool_3x3",),), soft_prune="soft:1,1,2.0,16",
+                           variant_epochs=2, op_prune_archs="sample:30"),
     "quick": StudyProtocol(eval_archs="sample:300", rq4_archs="sample:100", supernet_seeds=(0, 1),
                            rq3_samplers=("deiso", "fair", "mc:3"), prune_fractions=(0.25, 0.5),
                            prune_at=None, ensemble_last=3, zs_batch_sizes=(32, 64, 128), zs_batches=(1, 3),
                            search_budgets=(20, 50), search_seeds=10, bootstrap=500, diag_archs=16,
-                           mc_samples=(1, 2, 3), op_prune=(("avg_pool_3x3",),), soft_prune="soft:4,2,1.0,128",
-                           variant_epochs=10),
+                           mc_samples=(1, 2, 3), op_prune=(("avg_pool_3x3",),), soft_prune="soft:4,3,2.0,64",
+                           variant_epochs=10, op_prune_archs="sample:100"),
     "paper": StudyProtocol(),
 }

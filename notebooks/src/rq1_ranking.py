@@ -111,7 +111,8 @@ display(Markdown(narrative.batches_summary(batches_effect)))
 # %% [markdown]
 # ## 6. Mean OS acc along training
 # How well the supernet fits at all: the mean held-out OS acc of the evaluated architectures at
-# every checkpoint, with its spread over architectures (quartiles, min, max).
+# every checkpoint (headline supernet, OS acc averaged over its seeds), with its spread over
+# architectures (quartiles, min, max).
 
 # %%
 from nas_core.analyses import oneshot_plots

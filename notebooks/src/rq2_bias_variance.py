@@ -101,7 +101,7 @@ display(Markdown(narrative.variance_summary(diag, stability)))
 # ## 5. Ranking stability at the top and the bottom
 # Between each checkpoint and the previous one (the later one serves as the truth): relative
 # Kendall's τ and relative P@top / P@bottom at 0.5 % and 5 % of the architectures (missing where
-# that is less than one architecture), per supernet seed.
+# that is less than one architecture), per seed of the headline (de-isomorphic) supernet.
 
 # %%
 from nas_core.analyses import oneshot_plots

@@ -88,9 +88,9 @@ report.figure("bn_affine", fig, "Kendall's tau along training, BN affine on vs o
 
 # %% [markdown]
 # ## 6. Ensemble of independent supernets
-# The profile's supernet seeds, each at its last checkpoint, and the mean of their OS acc
-# (independent supernets averaged), beside seed 0's temporal ensemble (mean of its last
-# checkpoints' scores).
+# The profile's headline (de-isomorphic) supernet seeds, each at its last checkpoint, and the
+# mean of their OS acc (independent supernets averaged: the headline estimator), beside seed 0's
+# temporal ensemble (mean of its last checkpoints' scores).
 
 # %%
 from nas_core.analyses import oneshot_plots
@@ -105,9 +105,10 @@ report.figure("seed_ensemble", fig, "Averaging the OS acc of independent superne
 # A sampler that trains S architectures per step makes S× the architecture updates of iso
 # sampling per epoch (fair: 5). Every checkpoint therefore carries its cumulative arch updates,
 # epoch × S, in units of one iso epoch. *Equal epochs* compares the last checkpoint all variants
-# have; *equal arch updates* compares each variant's latest checkpoint that has not made more
-# arch updates than the smallest final count (the iso run's). S = 1 is the iso run. At the
-# quick profile the added runs (S not already in section 1) train `variant_epochs` epochs.
+# have; *equal arch updates* compares each variant's checkpoint closest in arch updates to the
+# smallest final count (the iso run's); `updates_ratio` says how close the checkpoint grid
+# allows (1 = exactly equal). S = 1 is the iso run. The added runs (S not already in section 1)
+# train `variant_epochs` epochs.
 
 # %%
 from nas_core.analyses.oneshot_extras import equal_budget_points
@@ -119,7 +120,8 @@ mc_points = equal_budget_points(overall(mc).query("estimator == 'os_acc'"))
 report.table("mc_samples_equal_budget", mc_points, "Kendall's tau of OS acc at equal epochs and at equal arch updates")
 fig = oneshot_plots.along_updates(mc)
 report.figure("mc_samples", fig, "Kendall's tau per sampler against epochs and against cumulative arch updates")
-display(Markdown(mc_points[["comparison", "variant", "epoch", "arch_updates", "value"]].to_markdown(index=False)))
+display(Markdown(mc_points[["comparison", "variant", "epoch", "arch_updates", "updates_ratio", "value"]]
+                 .to_markdown(index=False)))
 
 # %% [markdown]
 # ## 8. Op pruning: training on a sub-space without some ops
