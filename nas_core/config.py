@@ -53,10 +53,16 @@ def cache_dir() -> Path:
     return path
 
 
-def outputs_dir(profile: str, benchmark: str = "nb201") -> Path:
-    """outputs/<profile> for NAS-Bench-201 results, outputs/<profile>-mini for the mini
-    benchmark's, so a run without data never overwrites the study's committed outputs."""
-    return REPO_ROOT / "outputs" / (profile if benchmark == "nb201" else f"{profile}-{benchmark}")
+def outputs_dir(profile: str, benchmark: str = "nb201", truth: str = "") -> Path:
+    """outputs/<profile>[-<benchmark>][-<truth>]: keyed by what changes the results, so an
+    interactive rerun with another benchmark or ground truth never overwrites the committed
+    outputs piecemeal. NAS-Bench-201 adds no suffix (outputs/quick), the mini benchmark adds
+    `-mini` (outputs/quick-mini); `truth` is given only when it is not the benchmark's default
+    column (outputs/quick-cifar10valid_valid_acc_12ep)."""
+    name = profile if benchmark == "nb201" else f"{profile}-{benchmark}"
+    if truth:
+        name += "-" + "".join(ch if ch.isalnum() or ch in "_.-" else "_" for ch in truth)
+    return REPO_ROOT / "outputs" / name
 
 
 def resolve_device(name: str = "auto") -> str:

@@ -303,12 +303,22 @@ class Report:
         foot = "; ".join(notes + [f"full table: {filename}"])
         display(Markdown(f"**{caption}**\n\n{markdown_table(view)}\n<small>{foot}</small>\n"))
 
-    def figure(self, name: str, fig, caption: str = "", show: bool = True) -> Path:
+    def footer(self, n: int | None = None) -> str:
+        """What a figure was made from: benchmark, ground truth, profile, n."""
+        c = self.config
+        n = c.get("n_eval_archs") if n is None else n
+        return (f"{c.get('benchmark', '?')} · ground truth {c.get('ground_truth', '?')} · profile {self.profile}"
+                + (f" · n = {n} architectures" if n is not None else ""))
+
+    def figure(self, name: str, fig, caption: str = "", show: bool = True, n: int | None = None) -> Path:
+        """Save (PNG + SVG, configuration embedded) and, in a notebook, display `fig`, with a
+        footer naming benchmark, ground truth, profile and `n` (default: the evaluated archs)."""
         import matplotlib.pyplot as plt
 
         base = self.root / "figures" / f"{self.rq}_{name}"
         base.parent.mkdir(parents=True, exist_ok=True)
-        meta = self._meta("figure", caption)
+        fig.text(0.01, 0.0, self.footer(n), fontsize=8, color="dimgrey", ha="left", va="top")
+        meta = {**self._meta("figure", caption), "n": n if n is not None else self.config.get("n_eval_archs")}
         blob = json.dumps(meta, default=str)
         for ext, metadata in ((".png", {"Description": blob}), (".svg", {"Description": blob})):
             fd, tmp = tempfile.mkstemp(dir=base.parent, suffix=ext)

@@ -22,6 +22,58 @@ SHORT_OPS = {"none": "none", "skip_connect": "skip", "nor_conv_1x1": "conv1x1", 
              "avg_pool_3x3": "pool"}
 
 
+# Estimator families, coloured consistently across every figure: one-shot in blues, the
+# complexity baselines in greys, zero-shot proxies in distinct non-blue, non-grey colours.
+ONE_SHOT_COLOURS = ["#08519c", "#4292c6", "#9ecae1", "#2171b5", "#6baed6", "#c6dbef"]
+BASELINE_COLOURS = ["#252525", "#8c8c8c", "#525252", "#bdbdbd"]
+ZERO_SHOT_COLOURS = ["#e6550d", "#31a354", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
+                     "#fdae6b", "#74c476", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5"]
+FAMILY_LEGEND = {"one-shot": ONE_SHOT_COLOURS[0], "zero-shot": ZERO_SHOT_COLOURS[0],
+                 "complexity baseline": BASELINE_COLOURS[0]}
+MAX_LINES = 6  # lines per axes a lecture can read; beyond: small multiples or a heatmap
+
+
+def family(name) -> str:
+    n = str(name).lower()
+    if n.startswith("os_") or n.startswith("os ") or "supernet" in n or "checkpoint" in n or "weights" in n \
+            or "scores" in n:
+        return "one-shot"
+    if n in ("params", "flops", "#params", "#flops"):
+        return "complexity baseline"
+    return "zero-shot"
+
+
+def estimator_colours(names) -> dict:
+    """A distinct colour per estimator, drawn from its family's palette (no colour reused)."""
+    counters = {"one-shot": 0, "zero-shot": 0, "complexity baseline": 0}
+    palettes = {"one-shot": ONE_SHOT_COLOURS, "zero-shot": ZERO_SHOT_COLOURS, "complexity baseline": BASELINE_COLOURS}
+    out = {}
+    for name in dict.fromkeys(names):
+        fam = family(name)
+        pal = palettes[fam]
+        out[name] = pal[counters[fam] % len(pal)]
+        counters[fam] += 1
+    return out
+
+
+def distinct_colours(n: int) -> list:
+    """n distinct colours for variants / seeds (never more than the palette: no reuse)."""
+    base = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
+    return base[:n] if n <= len(base) else sns.color_palette("husl", n)
+
+
+def integer_ticks(ax, axis: str = "x") -> None:
+    """Epochs, batches and queries are whole numbers."""
+    getattr(ax, f"{axis}axis").set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+
+
+def family_legend(ax, loc: str = "lower right") -> None:
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=c, label=f) for f, c in FAMILY_LEGEND.items()], title="estimator family",
+              fontsize=8, title_fontsize=8, loc=loc)
+
+
 def _label(c: str) -> str:
     return LABELS.get(c, c.replace("_", " "))
 
@@ -43,7 +95,8 @@ def criteria_bars(crit: pd.DataFrame, criteria, title: str = "", hue: str | None
     order = (data[data["criterion"] == criteria[0]].sort_values("value", ascending=False)["estimator"].unique())
     for ax, c in zip(axes[0], criteria):
         d = data[data["criterion"] == c].set_index("estimator").reindex(order).reset_index()
-        ax.barh(d["estimator"], d["value"], color=sns.color_palette("viridis", len(d)))
+        colours = estimator_colours(d["estimator"])
+        ax.barh(d["estimator"], d["value"], color=[colours[e] for e in d["estimator"]])
         if "ci_low" in d and d["ci_low"].notna().any():
             err = np.vstack([d["value"] - d["ci_low"], d["ci_high"] - d["value"]]).clip(min=0)
             ax.errorbar(d["value"], d["estimator"], xerr=err, fmt="none", ecolor="black", capsize=2, lw=0.8)
@@ -51,6 +104,7 @@ def criteria_bars(crit: pd.DataFrame, criteria, title: str = "", hue: str | None
         ax.set_xlabel(_label(c))
         ax.invert_yaxis()
     axes[0][0].set_ylabel("estimator")
+    family_legend(axes[0][-1])
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -68,36 +122,80 @@ def criteria_along_training(crit: pd.DataFrame, criteria, hue: str = "estimator"
     data = pd.concat(panels)
     if data.empty:
         return _empty("no data")
+    palette = estimator_colours(data[hue].unique()) if hue == "estimator" else None
     g = sns.relplot(data=data, x="epoch", y="value", hue=hue, col="criterion", kind="line", marker="o",
-                    col_wrap=min(4, data["criterion"].nunique()), height=3, aspect=1.2, facet_kws={"sharey": False})
+                    col_wrap=min(4, data["criterion"].nunique()), height=3, aspect=1.2, facet_kws={"sharey": False},
+                    palette=palette, errorbar=None)
     g.set_axis_labels("supernet epoch", "criterion value")
     g.set_titles("{col_name}")
+    for ax in g.axes.flat:
+        integer_ticks(ax)
     return g.figure
 
 
 def variants_along_training(crit: pd.DataFrame, hue: str, criterion: str = "kendall_tau_b"):
+    """τ along training per variant. OS acc and OS loss are different estimators: one panel
+    each (never averaged into one line), one line per variant, no band (one run per variant:
+    there is no interval to draw). With more than MAX_LINES lines: a heatmap instead."""
     d = overall(crit, criterion)
     if d.empty:
         return _empty("no data")
-    fig, ax = plt.subplots(figsize=(7, 4))
-    sns.lineplot(data=d, x="epoch", y="value", hue=hue, marker="o", ax=ax)
+    split = "estimator" if hue != "estimator" and "estimator" in d.columns else None
+    panels = list(dict.fromkeys(d[split])) if split else [None]
+    if d[hue].nunique() > MAX_LINES:
+        return _heatmap_along_training(d, hue, criterion)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels) + 1.5, 3.8), squeeze=False, sharey=True)
+    colours = (estimator_colours(d[hue].unique()) if hue == "estimator"
+               else dict(zip(dict.fromkeys(d[hue]), distinct_colours(d[hue].nunique()))))
+    for ax, panel in zip(axes[0], panels):
+        part = d if panel is None else d[d[split] == panel]
+        for name, g in part.groupby(hue, sort=False):
+            g = g.sort_values("epoch")
+            ax.plot(g["epoch"], g["value"], marker="o", color=colours[name], label=str(name))
+        ax.set_title(ESTIMATOR_TITLES.get(panel, panel) if panel else "")
+        ax.set_xlabel("supernet epoch (0 = random initialisation)")
+        integer_ticks(ax)
+    axes[0][0].set_ylabel(_label(criterion))
+    axes[0][-1].legend(title=hue, bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+ESTIMATOR_TITLES = {"os_acc": "OS acc (held-out accuracy)", "os_loss": "OS loss (negated held-out loss)"}
+
+
+def _heatmap_along_training(d: pd.DataFrame, rows: str, criterion: str):
+    mat = d.pivot_table(index=rows, columns="epoch", values="value")
+    mat = mat.loc[mat.iloc[:, -1].sort_values(ascending=False).index]
+    fig, ax = plt.subplots(figsize=(0.9 * mat.shape[1] + 3, 0.38 * mat.shape[0] + 1.6))
+    sns.heatmap(mat, cmap="RdBu_r", center=0, annot=True, fmt=".2f", annot_kws={"size": 7}, ax=ax,
+                cbar_kws={"label": _label(criterion)})
     ax.set_xlabel("supernet epoch (0 = random initialisation)")
-    ax.set_ylabel(_label(criterion))
-    ax.legend(title=hue, bbox_to_anchor=(1.02, 1), loc="upper left")
+    ax.set_ylabel(rows)
     fig.tight_layout()
     return fig
 
 
 def top_vs_bottom(crit: pd.DataFrame):
+    """P@topK and P@bottomK per estimator and K as two heatmaps (too many estimators for lines)."""
     d = crit[crit["criterion"].isin(["p_at_top", "p_at_bottom"])].dropna(subset=["k"])
     if d.empty:
         return _empty("no data")
     d = d.assign(K=(d["k"] * 100).map(lambda v: f"{v:g} %"))
-    g = sns.catplot(data=d, x="K", y="value", hue="estimator", col="criterion", kind="point", height=3.5,
-                    aspect=1.3, order=sorted(d["K"].unique(), key=lambda s: float(s.split()[0])))
-    g.set_axis_labels("K (share of architectures)", "precision")
-    g.set_titles("{col_name}")
-    return g.figure
+    order = sorted(d["K"].unique(), key=lambda s: float(s.split()[0]))
+    rows = (d[d["criterion"] == "p_at_top"].groupby("estimator")["value"].mean().sort_values(ascending=False).index)
+    fig, axes = plt.subplots(1, 2, figsize=(2 * (0.7 * len(order) + 2.5), 0.35 * len(rows) + 1.8), sharey=True)
+    for ax, c, title in ((axes[0], "p_at_top", "P@topK: best K % found"),
+                         (axes[1], "p_at_bottom", "P@bottomK: worst K % found")):
+        mat = d[d["criterion"] == c].pivot_table(index="estimator", columns="K", values="value")
+        mat = mat.reindex(index=rows, columns=order)
+        sns.heatmap(mat, vmin=0, vmax=1, cmap="viridis", annot=True, fmt=".2f", annot_kws={"size": 7}, ax=ax,
+                    cbar=ax is axes[1], cbar_kws={"label": "precision (share of the true K %)"})
+        ax.set_title(title)
+        ax.set_xlabel("K (share of architectures)")
+        ax.set_ylabel("estimator" if ax is axes[0] else "")
+    fig.tight_layout()
+    return fig
 
 
 def scatter_grid(scores: pd.DataFrame, truth: pd.Series, estimators):
@@ -106,9 +204,10 @@ def scatter_grid(scores: pd.DataFrame, truth: pd.Series, estimators):
         return _empty("no data")
     fig, axes = plt.subplots(1, len(estimators), figsize=(3.4 * len(estimators), 3.3), squeeze=False)
     t = truth.reindex(scores["index"]).rank(pct=True).to_numpy()
+    colours = estimator_colours(estimators)
     for ax, e in zip(axes[0], estimators):
         s = scores[e].rank(pct=True).to_numpy()
-        ax.scatter(s, t, s=6, alpha=0.5)
+        ax.scatter(s, t, s=6, alpha=0.5, color=colours[e])
         ax.set_xlabel(f"{e} (rank fraction)")
         ax.set_title(e)
     axes[0][0].set_ylabel("ground truth (rank fraction)")
@@ -120,10 +219,13 @@ def batches_effect(frame: pd.DataFrame):
     if frame.empty:
         return _empty("no data")
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    sns.lineplot(data=frame, x="batches", y="kendall_tau_b", hue="checkpoint", marker="o", ax=axes[0])
+    pal = dict(zip(dict.fromkeys(frame["checkpoint"]), distinct_colours(frame["checkpoint"].nunique())))
+    sns.lineplot(data=frame, x="batches", y="kendall_tau_b", hue="checkpoint", marker="o", ax=axes[0],
+                 palette=pal, errorbar=None)
     axes[0].set_xlabel("validation batches averaged")
     axes[0].set_ylabel("Kendall's τ-b of OS acc")
-    sns.lineplot(data=frame, x="batches", y="accuracy_levels", hue="checkpoint", marker="o", ax=axes[1])
+    sns.lineplot(data=frame, x="batches", y="accuracy_levels", hue="checkpoint", marker="o", ax=axes[1],
+                 palette=pal, errorbar=None, legend=False)
     axes[1].set_xlabel("validation batches averaged")
     for ax in axes:  # batch counts are integers
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
@@ -136,15 +238,19 @@ def flops_groups_along_training(frame: pd.DataFrame):
     if frame.empty:
         return _empty("no data")
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    sns.lineplot(data=frame, x="epoch", y="mean_rd", hue="group", marker="o", palette="viridis", ax=axes[0])
+    sns.lineplot(data=frame, x="epoch", y="mean_rd", hue="group", marker="o", palette="viridis", ax=axes[0],
+                 errorbar=None)
     axes[0].axhline(0, color="grey", lw=0.8)
     axes[0].set_xlabel("supernet epoch")
-    axes[0].set_ylabel("mean ranking difference (fraction of M)")
-    sns.lineplot(data=frame, x="epoch", y="tau", hue="group", marker="o", palette="viridis", ax=axes[1])
+    axes[0].set_ylabel("mean ranking difference\n(positive = over-estimated)")
+    sns.lineplot(data=frame, x="epoch", y="tau", hue="group", marker="o", palette="viridis", ax=axes[1],
+                 errorbar=None)
+    for ax in axes:
+        integer_ticks(ax)
     axes[1].set_xlabel("supernet epoch")
     axes[1].set_ylabel("Kendall's τ inside the FLOPs group")
     axes[0].get_legend().remove()
-    axes[1].legend(title="FLOPs group\n(0 = smallest)", fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")
+    axes[1].legend(title="FLOPs quintile\n(0 = smallest FLOPs)", fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
     return fig
 
@@ -156,9 +262,9 @@ def flops_groups(frame: pd.DataFrame):
     sns.barplot(data=frame, x="estimator", y="mean_rd", hue="group", palette="viridis", ax=ax)
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xlabel("estimator")
-    ax.set_ylabel("mean ranking difference (fraction of M)")
+    ax.set_ylabel("mean ranking difference\n(positive = over-estimated)")
     ax.tick_params(axis="x", rotation=60)
-    ax.legend(title="FLOPs group", fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")
+    ax.legend(title="FLOPs quintile\n(0 = smallest FLOPs)", fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
     return fig
 
@@ -167,7 +273,8 @@ def op_bias_heatmaps(frame: pd.DataFrame):
     if frame.empty:
         return _empty("no mutation pairs among the scored architectures")
     estimators = list(frame["estimator"].unique())
-    fig, axes = plt.subplots(1, len(estimators), figsize=(3.6 * len(estimators), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(estimators), figsize=(3.6 * len(estimators) + 1.2, 3.4), squeeze=False,
+                             layout="constrained")
     names = [SHORT_OPS[o] for o in OPS]
     for ax, e in zip(axes[0], estimators):
         d = frame[frame["estimator"] == e]
@@ -177,7 +284,8 @@ def op_bias_heatmaps(frame: pd.DataFrame):
         ax.set_title(e)
         ax.set_xlabel("mutated to")
         ax.set_ylabel("mutated from")
-    fig.tight_layout()
+    sm = matplotlib.cm.ScalarMappable(cmap="RdBu_r", norm=matplotlib.colors.Normalize(-1, 1))
+    fig.colorbar(sm, ax=axes[0].tolist(), label="P(estimate up) − P(truth up)\n(positive = over-estimated)")
     return fig
 
 
@@ -186,28 +294,34 @@ def preferences_heatmap(frame: pd.DataFrame):
         return _empty("no data")
     mat = frame.pivot_table(index="estimator", columns="feature", values="spearman")
     fig, ax = plt.subplots(figsize=(1.0 * mat.shape[1] + 2, 0.4 * mat.shape[0] + 1.5))
-    sns.heatmap(mat, cmap="RdBu_r", center=0, vmin=-1, vmax=1, annot=True, fmt=".2f", annot_kws={"size": 7}, ax=ax)
+    sns.heatmap(mat, cmap="RdBu_r", center=0, vmin=-1, vmax=1, annot=True, fmt=".2f", annot_kws={"size": 7}, ax=ax,
+                cbar_kws={"label": "Spearman ρ"})
     ax.set_xlabel("architecture feature")
     ax.set_ylabel("estimator (truth = ground truth)")
     fig.tight_layout()
     return fig
 
 
+def layer_heatmap(frame: pd.DataFrame, ax, value: str = "cosine", label: str = "mean gradient cosine similarity"):
+    """layer × epoch heatmap (many layers: lines would be unreadable)."""
+    mat = frame.pivot_table(index="layer", columns="epoch", values=value)
+    sns.heatmap(mat, cmap="RdBu_r", center=0, vmin=-1, vmax=1, annot=mat.size <= 80, fmt=".2f",
+                annot_kws={"size": 7}, ax=ax, cbar_kws={"label": label + "\n(negative = conflicting)"})
+    ax.set_xlabel("supernet epoch")
+    ax.set_ylabel("layer")
+
+
 def diagnostics(diag: dict):
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     fv, gs = diag.get("forgetting"), diag.get("gradient_similarity")
     if fv is not None and not fv.empty:
-        sns.boxplot(data=fv, x="epoch", y="forgetting", ax=axes[0], color="tab:blue")
+        sns.boxplot(data=fv, x="epoch", y="forgetting", ax=axes[0], color=ONE_SHOT_COLOURS[1])
         axes[0].axhline(0, color="grey", lw=0.8)
     axes[0].set_xlabel("supernet epoch")
-    axes[0].set_ylabel("forgetting value (acc points)")
+    axes[0].set_ylabel("forgetting value FV (acc points)\nafter others' steps − after own step")
+    axes[0].set_title("negative = the other archs' steps made it forget", fontsize=9)
     if gs is not None and not gs.empty:
-        sns.lineplot(data=gs, x="epoch", y="cosine", hue="layer", marker="o", ax=axes[1], legend=False)
-        sns.lineplot(data=gs.groupby("epoch", as_index=False)["cosine"].mean(), x="epoch", y="cosine",
-                     color="black", lw=2.5, ax=axes[1], label="mean over layers")
-    axes[1].axhline(0, color="grey", lw=0.8)
-    axes[1].set_xlabel("supernet epoch")
-    axes[1].set_ylabel("gradient cosine similarity")
+        layer_heatmap(gs, axes[1])
     fig.tight_layout()
     return fig
 
@@ -215,12 +329,14 @@ def diagnostics(diag: dict):
 def stability(stab: dict):
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     adj, seeds = stab.get("adjacent"), stab.get("seeds")
-    if adj is not None and not adj.empty:
-        sns.lineplot(data=adj, x="epoch", y="kendall_tau_b", hue="seed", marker="o", ax=axes[0])
+    for ax, frame in ((axes[0], adj), (axes[1], seeds)):
+        if frame is not None and not frame.empty:
+            pal = dict(zip(sorted(frame["seed"].unique()), distinct_colours(frame["seed"].nunique())))
+            sns.lineplot(data=frame, x="epoch", y="kendall_tau_b", hue="seed", marker="o", ax=ax, palette=pal,
+                         errorbar=None)
+        integer_ticks(ax)
     axes[0].set_xlabel("checkpoint epoch (vs the previous one)")
     axes[0].set_ylabel("Kendall's τ between adjacent checkpoints")
-    if seeds is not None and not seeds.empty:
-        sns.lineplot(data=seeds, x="epoch", y="kendall_tau_b", hue="seed", marker="o", ax=axes[1])
     axes[1].set_xlabel("supernet epoch")
     axes[1].set_ylabel("Kendall's τ-b vs ground truth")
     fig.tight_layout()
@@ -231,7 +347,8 @@ def pruning(frame: pd.DataFrame):
     if frame.empty:
         return _empty("no data")
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    sns.barplot(data=frame, x="keep_fraction", y="kendall_tau_b", hue="stage", ax=ax)
+    sns.barplot(data=frame, x="keep_fraction", y="kendall_tau_b", hue="stage", ax=ax,
+                palette=dict(zip(["before", "after"], distinct_colours(2))))
     ax.set_xlabel("kept share of the space")
     ax.set_ylabel("Kendall's τ inside the kept sub-space")
     fig.tight_layout()
@@ -243,7 +360,8 @@ def grouped_bars(crit: pd.DataFrame, hue: str, criterion: str = "kendall_tau_b")
     if d.empty:
         return _empty("no data")
     fig, ax = plt.subplots(figsize=(9, 4))
-    sns.barplot(data=d, x="estimator", y="value", hue=hue, ax=ax)
+    sns.barplot(data=d, x="estimator", y="value", hue=hue, ax=ax,
+                palette=dict(zip(dict.fromkeys(d[hue]), distinct_colours(d[hue].nunique()))))
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xlabel("proxy")
     ax.set_ylabel(_label(criterion))
@@ -253,13 +371,21 @@ def grouped_bars(crit: pd.DataFrame, hue: str, criterion: str = "kendall_tau_b")
 
 
 def batching(frame: pd.DataFrame):
+    """τ per proxy (rows) and batch size (columns), one panel per number of batches averaged."""
     if frame.empty:
         return _empty("no data")
-    g = sns.relplot(data=frame, x="batch_size", y="kendall_tau_b", hue="estimator", col="batches", kind="line",
-                    marker="o", height=3.3, aspect=1.2)
-    g.set_axis_labels("batch size", "Kendall's τ-b")
-    g.set_titles("first {col_name} batch(es) averaged")
-    return g.figure
+    panels = sorted(frame["batches"].unique())
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels) + 2.5, 0.35 * frame["estimator"].nunique() + 1.8),
+                             squeeze=False, sharey=True)
+    for ax, b in zip(axes[0], panels):
+        mat = frame[frame["batches"] == b].pivot_table(index="estimator", columns="batch_size", values="kendall_tau_b")
+        sns.heatmap(mat, cmap="RdBu_r", center=0, vmin=-1, vmax=1, annot=True, fmt=".2f", annot_kws={"size": 7},
+                    ax=ax, cbar=ax is axes[0][-1], cbar_kws={"label": "Kendall's τ-b"})
+        ax.set_title(f"first {b} batch(es) averaged")
+        ax.set_xlabel("batch size")
+        ax.set_ylabel("proxy" if ax is axes[0][0] else "")
+    fig.tight_layout()
+    return fig
 
 
 def length_heatmap(frame: pd.DataFrame):
@@ -267,24 +393,75 @@ def length_heatmap(frame: pd.DataFrame):
         return _empty("no data")
     mat = frame.pivot_table(index="epoch", columns="batches", values="kendall_tau_b")
     fig, ax = plt.subplots(figsize=(1.0 * mat.shape[1] + 2.5, 0.45 * mat.shape[0] + 1.5))
-    sns.heatmap(mat, annot=True, fmt=".2f", cmap="viridis", ax=ax)
+    sns.heatmap(mat, annot=True, fmt=".2f", cmap="viridis", ax=ax, cbar_kws={"label": "Kendall's τ-b of OS acc"})
     ax.set_xlabel("validation batches")
     ax.set_ylabel("supernet epoch")
     fig.tight_layout()
     return fig
 
 
-def search_results(summary: pd.DataFrame):
+def search_results(summary: pd.DataFrame, n_candidates: int | None = None):
+    """Mean true accuracy of the architecture found ± sd over search seeds, per estimator,
+    one panel per (method, budget); the dashed line is the sample's best (the 'oracle')."""
     if summary.empty:
         return _empty("no data")
-    g = sns.catplot(data=summary, x="true_acc_mean", y="estimator", hue="method", col="budget", kind="bar",
-                    height=max(3, 0.3 * summary["estimator"].nunique() + 1.5), aspect=1.1)
-    g.set_axis_labels("true accuracy of the architecture found (mean over seeds)", "estimator driving the search")
-    g.set_titles("budget {col_name} queries")
-    lo = summary["true_acc_mean"].min()
-    for ax in g.axes.flat:
-        ax.set_xlim(left=max(0.0, lo - 2))
-    return g.figure
+    summary = summary[summary["method"] != "top1"] if (summary["method"] != "top1").any() else summary
+    keys = list(summary.groupby(["method", "budget"]).groups)
+    order = (summary[summary["estimator"] != "truth"].groupby("estimator")["true_acc_mean"].mean()
+             .sort_values(ascending=False).index.tolist())
+    colours = estimator_colours(order)
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 0.32 * len(order) + 1.8), squeeze=False,
+                             sharey=True, sharex=True)
+    for ax, (method, budget) in zip(axes[0], keys):
+        g = summary[(summary["method"] == method) & (summary["budget"] == budget)].set_index("estimator")
+        g_est = g.reindex(order)
+        err = g_est["true_acc_std"].fillna(0) if "true_acc_std" in g_est else None
+        ax.barh(order, g_est["true_acc_mean"], xerr=err, color=[colours[e] for e in order], capsize=2,
+                error_kw={"lw": 0.8})
+        if "truth" in g.index:
+            ax.axvline(g.loc["truth", "true_acc_mean"], ls="--", color="black", lw=1,
+                       label="ground truth driving the same search")
+        whole = n_candidates is not None and budget >= n_candidates
+        ax.set_title(f"{method}, budget {budget}" + (" (= the whole sample)" if whole else ""), fontsize=10)
+        ax.set_xlabel("true accuracy found (%)\nmean ± sd over search seeds")
+        lo = (g_est["true_acc_mean"] - (err if err is not None else 0)).min()
+        ax.set_xlim(left=max(0.0, lo - 1))
+    axes[0][0].invert_yaxis()
+    axes[0][0].set_ylabel("estimator driving the search")
+    axes[0][-1].legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def search_trajectories(traj: pd.DataFrame, best: float | None = None, max_lines: int = MAX_LINES):
+    """Best-so-far: true accuracy of the incumbent vs queries, mean over seeds (band: the
+    interquartile range over seeds, a real spread), one panel per method; at most `max_lines`
+    estimators per panel (the truth-driven search and the best ones by final value)."""
+    if traj.empty:
+        return _empty("no data")
+    methods = list(dict.fromkeys(traj["method"]))
+    last = traj[traj["query"] == traj["query"].max()].groupby("estimator")["incumbent_true_acc"].mean()
+    others = last.drop("truth", errors="ignore").sort_values(ascending=False)
+    shown = (["truth"] if "truth" in last.index else []) + others.index[:max_lines - 1].tolist()
+    colours = {**estimator_colours([e for e in shown if e != "truth"]), "truth": "black"}
+    fig, axes = plt.subplots(1, len(methods), figsize=(5.5 * len(methods) + 2, 4), squeeze=False, sharey=True)
+    for ax, method in zip(axes[0], methods):
+        for est in shown:
+            g = traj[(traj["method"] == method) & (traj["estimator"] == est)]
+            stats = g.groupby("query")["incumbent_true_acc"]
+            mean, q25, q75 = stats.mean(), stats.quantile(0.25), stats.quantile(0.75)
+            ax.plot(mean.index, mean.values, color=colours[est], lw=2 if est == "truth" else 1.5,
+                    ls="--" if est == "truth" else "-", label=est)
+            ax.fill_between(mean.index, q25.values, q75.values, color=colours[est], alpha=0.12, lw=0)
+        if best is not None:
+            ax.axhline(best, color="grey", lw=0.8, ls=":", label="best in the sample")
+        ax.set_title(method)
+        ax.set_xlabel("queries of the estimator")
+        integer_ticks(ax)
+    axes[0][0].set_ylabel("true accuracy of the incumbent (%)\nmean over seeds, band 25–75 %")
+    axes[0][-1].legend(fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.tight_layout()
+    return fig
 
 
 def groundtruth_views(views: dict):
@@ -294,7 +471,8 @@ def groundtruth_views(views: dict):
     fig, axes = plt.subplots(1, len(mats), figsize=(4.5 * len(mats), 3.8), squeeze=False)
     for ax, (name, mat) in zip(axes[0], mats):
         m = mat.set_index(mat.columns[0]) if not pd.api.types.is_numeric_dtype(mat.iloc[:, 0]) else mat
-        sns.heatmap(m.astype(float), annot=True, fmt=".3f", cmap="viridis", vmin=0, vmax=1, ax=ax)
+        sns.heatmap(m.astype(float), annot=True, fmt=".3f", cmap="viridis", vmin=0, vmax=1, ax=ax,
+                    cbar_kws={"label": ("Spearman ρ" if "spearman" in name else "Kendall's τ") + " between rankings"})
         ax.set_title(name.replace("_", " "))
         ax.set_xlabel("")
         ax.set_ylabel("")

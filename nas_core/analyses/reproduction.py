@@ -63,14 +63,19 @@ def load_published(rq: str | None = None) -> pd.DataFrame:
     return frame if rq is None else frame[frame["rq"] == rq].reset_index(drop=True)
 
 
-def profile_context(profile: str, benchmark: str, n: int | None = None) -> dict:
-    """What the comparability rules look at, from the profile's protocols."""
+def profile_context(profile: str, benchmark: str, n: int | None = None, oneshot: dict | None = None) -> dict:
+    """What the comparability rules look at, from the profile's protocols. `oneshot`: the
+    study's one-shot verdict (`Study.oneshot_verdict()`); when it is not informative, every
+    row about the supernet (a `supernet_*` requirement) is "not comparable" with its reason."""
     from nas_core.profiles import protocol
 
     sn, zs = protocol("supernet", profile), protocol("zeroshot", profile)
     own = (16, 5) if benchmark == "nb201" else (8, 1)  # zero-shot C/N None = the benchmark's own network
-    return {"benchmark": benchmark, "supernet_epochs": sn.epochs, "supernet_network": f"C{sn.C}/N{sn.N}",
-            "zs_network": f"C{zs.C or own[0]}/N{zs.N or own[1]}", "zs_batch_size": zs.batch_size, "n": n}
+    context = {"benchmark": benchmark, "supernet_epochs": sn.epochs, "supernet_network": f"C{sn.C}/N{sn.N}",
+               "zs_network": f"C{zs.C or own[0]}/N{zs.N or own[1]}", "zs_batch_size": zs.batch_size, "n": n}
+    if oneshot is not None and not oneshot.get("informative", True):
+        context["oneshot_withheld"] = oneshot.get("reason") or "the one-shot verdict is not informative"
+    return context
 
 
 def _requirements(text: str) -> list[tuple[str, str, str]]:
@@ -102,6 +107,8 @@ def _unmet(text: str, context: dict) -> list[str]:
 def judge(row, kit: KitValue | None, context: dict) -> tuple[str, str]:
     """(verdict, reason) of one published row against the kit's value at `context`."""
     unmet = _unmet(row["requires"], context)
+    if context.get("oneshot_withheld") and "supernet_" in str(row["requires"]):
+        unmet.append(f"one-shot verdict: {context['oneshot_withheld']}")
     if unmet:
         return NOT_COMPARABLE, "; ".join(unmet)
     caveat = "; ".join(_unmet(row.get("caveats", ""), context))
@@ -265,3 +272,28 @@ def markdown_section(frames, profile: str) -> str:
             + (f": {r.reason}" if verdict == DIFFERS and r.reason else "")
             for r in part.itertuples()))
     return "\n".join(lines + [""])
+
+
+def section_markdown(ids, tables: dict, context: dict) -> str:
+    """The study's numbers for one notebook section, as short lines a reader can follow:
+    what the study found (value, source), what the kit finds (value [interval], n), the verdict
+    and why. `ids`: rows of published.csv (their `id`)."""
+    pub = load_published()
+    pub = pub[pub["id"].isin(list(ids))]
+    if pub.empty:
+        return ""
+    table = reproduction_table(pub, tables, context)
+    lines = []
+    for r in table.itertuples():
+        kit = f"{r.kit}" if r.kit else "not computed"
+        n = f", n = {int(r.n)}" if r.n not in (None, "") and pd.notna(r.n) else ""
+        lines.append(f"- **{r.setting}**, {r.criterion} — study: **{r.published}** ({r.source}); kit: **{kit}**{n}; "
+                     f"verdict: **{r.verdict}** ({r.reason}).")
+    return "**The study beside the kit**\n\n" + "\n".join(lines)
+
+
+def study_value(row_id: str) -> str:
+    """The study's published value of one row, with its source, for a sentence."""
+    pub = load_published().set_index("id")
+    r = pub.loc[row_id]
+    return f"{r['published_text']} ({r['source']})"

@@ -29,13 +29,25 @@ def _neighbour_lists(kit_ids: np.ndarray) -> list[np.ndarray]:
     return [j[bounds[k]:bounds[k + 1]] for k in range(len(kit_ids))]
 
 
+def random_queries(n: int, budget: int, rng: np.random.Generator) -> np.ndarray:
+    """The candidates random search queries, in order."""
+    return rng.choice(n, size=min(budget, n), replace=False)
+
+
 def random_search(score: np.ndarray, budget: int, rng: np.random.Generator) -> int:
-    picks = rng.choice(len(score), size=min(budget, len(score)), replace=False)
+    picks = random_queries(len(score), budget, rng)
     return int(picks[np.argmax(score[picks])])
 
 
 def regularized_evolution(score: np.ndarray, neighbours, budget: int, rng: np.random.Generator,
                           population: int = 10, sample: int = 3) -> int:
+    seen = rea_queries(score, neighbours, budget, rng, population, sample)
+    return int(seen[np.argmax(score[seen])])
+
+
+def rea_queries(score: np.ndarray, neighbours, budget: int, rng: np.random.Generator,
+                population: int = 10, sample: int = 3) -> np.ndarray:
+    """The candidates regularized evolution queries, in order (repeats allowed)."""
     population = min(population, budget, len(score))
     members = deque(int(k) for k in rng.choice(len(score), size=population, replace=False))
     seen = list(members)
@@ -47,8 +59,7 @@ def regularized_evolution(score: np.ndarray, neighbours, budget: int, rng: np.ra
         members.append(child)
         members.popleft()
         seen.append(child)
-    seen = np.array(seen)
-    return int(seen[np.argmax(score[seen])])
+    return np.array(seen)
 
 
 def run_searches(wide: pd.DataFrame, arch_strs, truth_column: str = "truth", budgets=(50,), n_seeds: int = 10,
@@ -77,3 +88,36 @@ def run_searches(wide: pd.DataFrame, arch_strs, truth_column: str = "truth", bud
     frame["true_rank_frac"] = rank_frac[frame["position"]]
     frame["regret"] = best - frame["true_acc"]
     return frame.drop(columns="position")
+
+
+def incumbent_curve(score: np.ndarray, truth: np.ndarray, queried: np.ndarray) -> np.ndarray:
+    """True accuracy of the incumbent (the best queried candidate by the estimator) after each
+    query: what a search driven by `score` would return if it stopped there."""
+    best_pos = np.empty(len(queried), dtype=int)
+    current = queried[0]
+    for i, q in enumerate(queried):
+        if score[q] > score[current]:
+            current = q
+        best_pos[i] = current
+    return truth[best_pos]
+
+
+def search_trajectories(wide: pd.DataFrame, arch_strs, truth_column: str = "truth", budget: int = 50,
+                        n_seeds: int = 10, estimators=None) -> pd.DataFrame:
+    """Best-so-far trajectories of the random and REA searches of `run_searches` (same seeds,
+    same queries): estimator, method, seed, query (1..budget), incumbent_true_acc."""
+    truth = wide[truth_column].to_numpy(float)
+    neighbours = _neighbour_lists(nb201.kit_ids_from_strings(list(arch_strs)))
+    estimators = list(estimators or [c for c in wide.columns if c not in ("index", truth_column)]) + [truth_column]
+    frames = []
+    for est in estimators:
+        score = np.nan_to_num(wide[est].to_numpy(float), nan=-np.inf)
+        name = "truth" if est == truth_column else est
+        for seed in range(n_seeds):
+            for method, queried in (
+                    ("random", random_queries(len(score), budget, np.random.default_rng(seed))),
+                    ("rea", rea_queries(score, neighbours, budget, np.random.default_rng(seed)))):
+                curve = incumbent_curve(score, truth, queried)
+                frames.append(pd.DataFrame({"estimator": name, "method": method, "seed": seed,
+                                            "query": np.arange(1, len(curve) + 1), "incumbent_true_acc": curve}))
+    return pd.concat(frames, ignore_index=True)

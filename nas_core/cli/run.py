@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from nas_core.config import REPO_ROOT, data_root as resolve_root, outputs_dir, parse_shard, resolve_device
+from nas_core.config import REPO_ROOT, data_root as resolve_root, parse_shard, resolve_device
 from nas_core.errors import BadParameter
 from nas_core.profiles import PROFILE_NAMES, check_profile
 
@@ -57,7 +57,7 @@ def run_all(args) -> int:
     if shard != (0, 1):
         print(f"[run] shard {shard[0]}/{shard[1]} computed; run once more without --shard to assemble outputs")
         return 0
-    out = outputs_dir(profile, study.benchmark)
+    out = study.outputs_dir
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     failures = []
     for book in books:
@@ -72,7 +72,7 @@ def run_all(args) -> int:
     write_manifest(out, profile, device, study, timings, time.time() - started, books)
     from nas_core.reporting import write_index
 
-    index = write_index(profile, benchmark=study.benchmark)
+    index = write_index(profile, out_root=out, benchmark=study.benchmark)
     print(f"\n[run] done in {time.time() - started:.0f} s; index: {index}")
     for name, secs in timings.items():
         print(f"        {name:<28s} {secs:8.1f} s")

@@ -51,17 +51,27 @@ class Study:
     # ---- data ---------------------------------------------------------------------------------
 
     def data_description(self) -> str:
+        """Where the data came from, without the machine's paths (outputs are committed)."""
         if self.benchmark == "mini":
             return ("built-in mini benchmark (Fashion-MNIST, the kit's own ground truth of "
                     f"{len(self.truth_frame)} architectures) -- no data root configured")
-        return f"NAS-Bench-201 ground truth + CIFAR-10 images from {self.data_root}"
+        return f"NAS-Bench-201 ground truth + CIFAR-10 images from a data root folder named `{Path(self.data_root).name}`"
 
-    def banner(self) -> str:
+    @property
+    def outputs_dir(self) -> Path:
+        """outputs/<profile>[-mini][-<truth>]: the truth column is part of the key only when it is
+        not the benchmark's default (see config.outputs_dir)."""
+        from nas_core.config import outputs_dir
+
+        default = self.truth_column == default_metric_column(self.benchmark)
+        return outputs_dir(self.profile, self.benchmark, "" if default else self.truth_column)
+
+    def banner(self, n: int | None = None, what: str = "architectures evaluated") -> str:
         note = ("\n\n> **Mini benchmark.** No data root is configured, so every number below is computed on the kit's "
                 "own Fashion-MNIST benchmark, not on NAS-Bench-201/CIFAR-10. Set `NAS_CORE_DATA` for the study proper."
                 if self.benchmark == "mini" else "")
         return (f"**Profile** `{self.profile}` · **device** `{self.device}` · **benchmark** `{self.benchmark}` · "
-                f"**ground truth** `{self.truth_column}` · **architectures evaluated** {len(self.eval_indices)}"
+                f"**ground truth** `{self.truth_column}` · **{what}** {len(self.eval_indices) if n is None else n}"
                 f"\n\n**Data:** {self.data_description()}{note}")
 
     def config(self) -> dict:
@@ -98,7 +108,7 @@ class Study:
     def report(self, rq: str):
         from nas_core.reporting import Report
 
-        return Report(self.profile, rq, config=self.config())
+        return Report(self.profile, rq, config=self.config(), out_root=self.outputs_dir)
 
     # ---- evaluation ---------------------------------------------------------------------------
 
@@ -737,6 +747,18 @@ class Study:
         wide["truth"] = self.truth.reindex(wide["index"]).to_numpy()
         return run_searches(wide, self.arch_strs(wide["index"]), truth_column="truth",
                             budgets=self.plan.search_budgets, n_seeds=self.plan.search_seeds)
+
+    def search_trajectories(self, budget: int | None = None) -> pd.DataFrame:
+        """Best-so-far curves (true accuracy of the incumbent vs queries) of the same searches,
+        at the largest budget of the plan (capped at the sample size)."""
+        from nas_core.analyses.search import search_trajectories
+
+        wide = self.final_estimators()
+        wide["os_loss"] = -wide["os_loss"]
+        wide["truth"] = self.truth.reindex(wide["index"]).to_numpy()
+        budget = min(budget or max(self.plan.search_budgets), len(wide))
+        return search_trajectories(wide, self.arch_strs(wide["index"]), truth_column="truth", budget=budget,
+                                   n_seeds=self.plan.search_seeds)
 
     @staticmethod
     def search_summary(runs: pd.DataFrame) -> pd.DataFrame:
