@@ -28,8 +28,8 @@ ONE_SHOT_COLOURS = ["#08519c", "#4292c6", "#9ecae1", "#2171b5", "#6baed6", "#c6d
 BASELINE_COLOURS = ["#252525", "#8c8c8c", "#525252", "#bdbdbd"]
 ZERO_SHOT_COLOURS = ["#e6550d", "#31a354", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
                      "#fdae6b", "#74c476", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5"]
-FAMILY_LEGEND = {"one-shot": ONE_SHOT_COLOURS[0], "zero-shot": ZERO_SHOT_COLOURS[0],
-                 "complexity baseline": BASELINE_COLOURS[0]}
+FAMILY_LEGEND = {"one-shot": ONE_SHOT_COLOURS[1], "zero-shot": ZERO_SHOT_COLOURS[0],
+                 "complexity baseline": BASELINE_COLOURS[1]}
 MAX_LINES = 6  # lines per axes a lecture can read; beyond: small multiples or a heatmap
 
 
@@ -95,8 +95,8 @@ def criteria_bars(crit: pd.DataFrame, criteria, title: str = "", hue: str | None
     order = (data[data["criterion"] == criteria[0]].sort_values("value", ascending=False)["estimator"].unique())
     for ax, c in zip(axes[0], criteria):
         d = data[data["criterion"] == c].set_index("estimator").reindex(order).reset_index()
-        colours = estimator_colours(d["estimator"])
-        ax.barh(d["estimator"], d["value"], color=[colours[e] for e in d["estimator"]])
+        # bars are named on the axis: their colour is the family (lines get one colour each)
+        ax.barh(d["estimator"], d["value"], color=[FAMILY_LEGEND[family(e)] for e in d["estimator"]])
         if "ci_low" in d and d["ci_low"].notna().any():
             err = np.vstack([d["value"] - d["ci_low"], d["ci_high"] - d["value"]]).clip(min=0)
             ax.errorbar(d["value"], d["estimator"], xerr=err, fmt="none", ecolor="black", capsize=2, lw=0.8)
@@ -283,7 +283,8 @@ def op_bias_heatmaps(frame: pd.DataFrame):
                     fmt=".2f", annot_kws={"size": 7}, xticklabels=names, yticklabels=names, cbar=False)
         ax.set_title(e)
         ax.set_xlabel("mutated to")
-        ax.set_ylabel("mutated from")
+        ax.set_ylabel("mutated from" if ax is axes[0][0] else "")
+        ax.tick_params(axis="x", rotation=45)
     sm = matplotlib.cm.ScalarMappable(cmap="RdBu_r", norm=matplotlib.colors.Normalize(-1, 1))
     fig.colorbar(sm, ax=axes[0].tolist(), label="P(estimate up) − P(truth up)\n(positive = over-estimated)")
     return fig
@@ -409,14 +410,13 @@ def search_results(summary: pd.DataFrame, n_candidates: int | None = None):
     keys = list(summary.groupby(["method", "budget"]).groups)
     order = (summary[summary["estimator"] != "truth"].groupby("estimator")["true_acc_mean"].mean()
              .sort_values(ascending=False).index.tolist())
-    colours = estimator_colours(order)
     fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 0.32 * len(order) + 1.8), squeeze=False,
                              sharey=True, sharex=True)
     for ax, (method, budget) in zip(axes[0], keys):
         g = summary[(summary["method"] == method) & (summary["budget"] == budget)].set_index("estimator")
         g_est = g.reindex(order)
         err = g_est["true_acc_std"].fillna(0) if "true_acc_std" in g_est else None
-        ax.barh(order, g_est["true_acc_mean"], xerr=err, color=[colours[e] for e in order], capsize=2,
+        ax.barh(order, g_est["true_acc_mean"], xerr=err, color=[FAMILY_LEGEND[family(e)] for e in order], capsize=2,
                 error_kw={"lw": 0.8})
         if "truth" in g.index:
             ax.axvline(g.loc["truth", "true_acc_mean"], ls="--", color="black", lw=1,
@@ -428,7 +428,11 @@ def search_results(summary: pd.DataFrame, n_candidates: int | None = None):
         ax.set_xlim(left=max(0.0, lo - 1))
     axes[0][0].invert_yaxis()
     axes[0][0].set_ylabel("estimator driving the search")
-    axes[0][-1].legend(fontsize=8, loc="lower right")
+    from matplotlib.patches import Patch
+
+    handles, _ = axes[0][-1].get_legend_handles_labels()
+    axes[0][-1].legend(handles=handles + [Patch(color=c, label=f) for f, c in FAMILY_LEGEND.items()], fontsize=8,
+                       bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
     return fig
 

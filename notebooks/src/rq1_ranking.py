@@ -26,37 +26,64 @@ truth_column = ""
 # %%
 from IPython.display import Markdown, display
 
-from nas_core.analyses import effects, narrative, plots
+from nas_core.analyses import effects, narrative, plots, reproduction
 from nas_core.engines.study import Study
 
 study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column)
 report = study.report("rq1")
+n = len(study.eval_indices)
 display(Markdown(study.banner()))
 verdict = study.oneshot_verdict()  # is the one-shot estimator informative at this profile?
 withheld = "" if verdict["informative"] else verdict["reason"]
 display(Markdown(verdict["text"]))
+# what the study's published numbers are compared at: this profile's epochs, networks, n, verdict
+context = reproduction.profile_context(study.profile, study.benchmark, n, oneshot=verdict)
 
 # %% [markdown]
 # ## 1. Zero-shot estimators and complexity baselines
-# Each proxy is computed on a randomly initialised network (PyTorch default init, BN in train
-# mode) on fixed held-out batches, averaged over the init seeds of the profile. Intervals are
-# bootstrap 95 % intervals over architectures.
+# **Question.** Does a proxy computed on an untrained network rank architectures like their
+# trained accuracy — and better than simply counting parameters or FLOPs?
+#
+# **How it is measured.** Each proxy is computed on a randomly initialised network (PyTorch
+# default init, BN in train mode) on fixed held-out batches, averaged over the init seeds of the
+# profile. Kendall's τ-b counts how many pairs of architectures the proxy orders like the truth
+# (1 = all, 0 = chance, −1 = reversed). Intervals are bootstrap 95 % intervals over architectures.
+#
+# **Caveat.** Small profiles compute the proxies on a reduced network and batch; the study used
+# NAS-Bench-201's own network and batches of 128, so the verdicts below say when a number is
+# not comparable.
 
 # %%
-zs = study.zs_table(study.zs_scores())
+zs_raw = study.zs_scores()
+zs = study.zs_table(zs_raw)
 zs_criteria = study.evaluate(zs, bootstrap=study.plan.bootstrap)
-report.table("zse_criteria", zs_criteria, "All criteria for every zero-shot estimator and baseline")
+report.table("zse_criteria", zs_criteria, "All criteria for every zero-shot estimator and baseline", show=False)
+# seconds per architecture: every seed and batch of a proxy for one architecture, summed
+seconds = zs_raw.groupby(["proxy", "index"])["seconds"].sum().groupby("proxy").mean().to_dict()
+seconds["vote"] = sum(seconds.get(e, 0.0) for e in ("synflow", "jacob_cov", "snip"))
+report.leaderboard("leaderboard_zero_shot", zs_criteria, seconds,
+                   f"Leaderboard, zero-shot estimators and baselines ({study.benchmark}, profile {study.profile}, n = {n})")
 fig = plots.criteria_bars(zs_criteria, ["kendall_tau_b", "spearman", "pearson"],
                           title="Zero-shot estimators vs ground truth")
 report.figure("zse_correlations", fig, "Kendall's tau, Spearman and Pearson of each ZSE (95 % bootstrap CI)")
 display(Markdown(narrative.ranking_summary(zs_criteria, "zero-shot estimators", study.effects_vs_baseline(zs))))
+display(Markdown(reproduction.section_markdown(
+    ["nb201_jacob_cov_tau", "nb201_synflow_tau", "nb201_params_tau", "nb201_plain_worst", "nb201_vote_not_better"],
+    {"rq1_zse_criteria": zs_criteria}, context)))
 
 # %% [markdown]
 # ## 2. The one-shot estimator along supernet training
-# The study's supernet (de-isomorphic sampling) is trained once per supernet seed of the
-# profile and scored at every checkpoint on the held-out split with BN in train mode; OS acc /
-# OS loss are the seeds' mean, and the spread over seeds is tabulated beside it. Early
-# checkpoints show how fast the ranking forms.
+# **Question.** How well does a weight-sharing supernet rank architectures, and how does that
+# change as it trains?
+#
+# **How it is measured.** The study's supernet (de-isomorphic sampling) is trained once per
+# supernet seed of the profile and scored at every checkpoint on the held-out split with BN in
+# train mode; OS acc / OS loss are the seeds' mean, and the spread over seeds is tabulated
+# beside it. Early checkpoints show how fast the ranking forms.
+#
+# **Caveat.** The study trained for 1000 epochs on NAS-Bench-201's full network; a short run on
+# a small network is a different estimator, and the one-shot verdict above says whether its
+# numbers may be read at all.
 
 # %%
 os_per_seed = study.headline_scores()
@@ -69,16 +96,26 @@ fig = plots.criteria_along_training(os_criteria, ["kendall_tau_b", "spearman", "
 report.figure("ose_along_training", fig, "One-shot criteria along supernet training")
 display(Markdown(narrative.training_summary(
     os_criteria, effects.withhold(study.training_effects(os_tidy, os_per_seed), withheld))))
+display(Markdown(reproduction.section_markdown(["nb201_ose_shape"], {}, context)))
 
 # %% [markdown]
 # ## 3. One-shot and zero-shot side by side
-# The headline comparison: the final supernet checkpoint against every ZSE, on the same
-# architectures and the same ground truth.
+# **Question.** Which estimator ranks best when all are scored on the same architectures?
+#
+# **How it is measured.** The final supernet checkpoint against every ZSE, on the same
+# architectures and the same ground truth; the leaderboard adds the top/bottom precisions and
+# best/worst ranks at 5 %.
+#
+# **Caveat.** One-shot rows are shown even when the verdict says "not comparable": read them as
+# what a short run gives, not as the study's one-shot estimator.
 
 # %%
 final = study.os_table(os_tidy)
 combined = study.evaluate(study.join(final, zs), bootstrap=study.plan.bootstrap)
-report.table("all_estimators_criteria", combined, "All estimators (final OS checkpoint and ZSEs)")
+report.table("all_estimators_criteria", combined, "All estimators (final OS checkpoint and ZSEs)", show=False)
+report.leaderboard("leaderboard", combined, seconds,
+                   f"Leaderboard, all estimators ({study.benchmark}, profile {study.profile}, n = {n}; one-shot "
+                   "seconds are not per architecture: the supernet is trained once for all)")
 fig = plots.criteria_bars(combined, ["kendall_tau_b"], title="Kendall's tau, all estimators")
 report.figure("all_estimators_tau", fig, "Kendall's tau of every estimator with 95 % bootstrap CI")
 fig = plots.scatter_grid(study.join(final, zs), study.truth, ["os_acc", "synflow", "jacob_cov", "flops"])
@@ -86,8 +123,14 @@ report.figure("score_vs_truth", fig, "Estimator score against ground truth (rank
 
 # %% [markdown]
 # ## 4. Good versus bad architectures
-# Search needs the top of the ranking right; pruning the space needs the bottom right.
-# P@topK is the share of the truly best K % among the predicted best K %; P@bottomK likewise.
+# **Question.** Is an estimator better at finding the best architectures or at ruling out the
+# worst? Search needs the top of the ranking right; pruning the space needs the bottom right.
+#
+# **How it is measured.** P@topK is the share of the truly best K % among the predicted best K %;
+# P@bottomK likewise. The difference at K = 10 % gets a bootstrap interval over architectures.
+#
+# **Caveat.** At 5 % of a small sample, K is a handful of architectures: one more or less hit
+# moves P@K by a lot.
 
 # %%
 fig = plots.top_vs_bottom(combined)
@@ -97,9 +140,14 @@ display(Markdown(narrative.top_bottom_summary(combined, top_bottom)))
 
 # %% [markdown]
 # ## 5. How many validation batches? Accuracy levels and ties
-# OS acc on few batches takes few distinct values ("accuracy levels"): many architectures tie,
-# and ties carry no ranking information. We vary the number of held-out batches at an early,
-# a middle and the last checkpoint, and measure τ inside each accuracy level.
+# **Question.** Does scoring the supernet on more held-out data improve its ranking?
+#
+# **How it is measured.** OS acc on few batches takes few distinct values ("accuracy levels"):
+# many architectures tie, and ties carry no ranking information. We vary the number of held-out
+# batches at an early, a middle and the last checkpoint, and measure τ inside each accuracy level.
+#
+# **Caveat.** The study found the answer depends on the training stage (worse with more data at
+# epoch 200, better at epoch 1000); a short run only sees the early regime.
 
 # %%
 batches_effect = study.batches_effect(os_tidy)
@@ -107,6 +155,8 @@ report.table("validation_batches", batches_effect, "Criteria vs number of valida
 fig = plots.batches_effect(batches_effect)
 report.figure("validation_batches", fig, "Kendall's tau and accuracy levels vs number of validation batches")
 display(Markdown(narrative.batches_summary(batches_effect)))
+display(Markdown(reproduction.section_markdown(["all_val_batches"], {"rq1_validation_batches": batches_effect},
+                                               context)))
 
 # %% [markdown]
 # ## 6. Mean OS acc along training
@@ -123,9 +173,30 @@ fig = oneshot_plots.mean_os_acc(mean_acc)
 report.figure("mean_os_acc_along_training", fig, "Mean OS acc along training (band: 25-75 % of architectures)")
 
 # %% [markdown]
+# ## The study beside the kit
+# Every published number of the study for this question, the kit's value with its interval and
+# n, and a computed verdict: *reproduced* (within τ ± 0.05 or the row's tolerance), *differs*,
+# or *not comparable* at this profile (the reason says why: epochs, network, sample size, or the
+# one-shot verdict).
+
+# %%
+report.reproduction({"rq1_zse_criteria": zs_criteria, "rq1_validation_batches": batches_effect}, context)
+
+# %% [markdown]
 # ## Conclusions (computed from the numbers above)
 
 # %%
 batch_gain = effects.withhold({"os_acc": study.batch_effect(os_tidy, os_per_seed)}, withheld)["os_acc"]
 display(Markdown(narrative.rq1_conclusions(zs_criteria, os_criteria, combined, batches_effect, batch_gain, top_bottom)))
 report.done()
+
+# %% [markdown]
+# ## Change this and rerun
+# * **Epochs.** Set `profile = "paper"` (1000 supernet epochs; a GPU job) or train a longer run
+#   with `nas-core supernet train --profile quick --epochs 100` and score it: does OS acc's τ keep
+#   rising, and do the one-shot rows of the table above become comparable?
+# * **Validation batches.** Section 5 already varies them at three checkpoints; compare the sign
+#   of "all batches − one batch" at the first and the last checkpoint.
+# * **Ground truth.** Set `truth_column = "cifar10valid_valid_acc_12ep"`: how much does the
+#   ranking of the proxies depend on which accuracy is called the truth? (Results go to their own
+#   `outputs/<profile>-<truth>/` folder.)

@@ -26,20 +26,31 @@ truth_column = ""
 # %%
 from IPython.display import Markdown, display
 
-from nas_core.analyses import effects, narrative, plots
+from nas_core.analyses import effects, narrative, plots, reproduction
 from nas_core.engines.study import Study
 
 study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column)
 report = study.report("rq2")
+n = len(study.eval_indices)
 display(Markdown(study.banner()))
 verdict = study.oneshot_verdict()  # is the one-shot estimator informative at this profile?
 withheld = "" if verdict["informative"] else verdict["reason"]
 display(Markdown(verdict["text"]))
+context = reproduction.profile_context(study.profile, study.benchmark, n, oneshot=verdict)
 os_tidy = study.headline_tidy()
 zs = study.zs_table(study.zs_scores())
 
 # %% [markdown]
 # ## 1. Complexity-level bias: FLOPs groups
+# **Question.** Does an estimator systematically prefer small or large architectures?
+#
+# **How it is measured.** The architectures are split into five FLOPs quintiles (group 0 = the
+# smallest). Inside each, the mean ranking difference RD = true rank − estimated rank, as a
+# fraction of n: positive = the group is over-estimated. The slope of RD over the groups gets a
+# bootstrap interval over architectures.
+#
+# **Caveat.** A supernet trained briefly favours small architectures (they train faster); the
+# study's 1000-epoch supernet need not show the same slope.
 
 # %%
 rd_training = study.complexity_bias_along_training(os_tidy)
@@ -51,12 +62,20 @@ report.table("flops_groups", rd_final, "Ranking difference and tau per FLOPs gro
 fig = plots.flops_groups(rd_final)
 report.figure("flops_groups", fig, "Mean ranking difference per FLOPs group (positive = over-estimated)")
 slopes = effects.withhold(study.complexity_slopes(study.join(study.os_table(os_tidy), zs)), withheld)
-display(Markdown(narrative.complexity_summary(rd_final, slopes)))
+display(Markdown(f"*n = {n} architectures, about {n // 5} per FLOPs quintile.*\n\n"
+                 + narrative.complexity_summary(rd_final, slopes)))
 
 # %% [markdown]
 # ## 2. Operation-level bias: one-mutation pairs
-# Pairs are formed over isomorphism classes (two classes are neighbours when a member of one
-# is one edge-op change from a member of the other), so every scored class contributes.
+# **Question.** Does an estimator over-rate some operations?
+#
+# **How it is measured.** For every pair of scored architectures one edge-op change apart
+# (formed over isomorphism classes, so every scored class contributes): how often the mutation
+# raises the estimate minus how often it raises the truth. Positive = the mutation is
+# over-estimated.
+#
+# **Caveat.** With n architectures sampled from 6,466 classes, few pairs are one mutation apart;
+# the counts are in the table.
 
 # %%
 op_bias = study.op_bias(study.join(study.os_table(os_tidy), zs), ["os_acc", "synflow", "jacob_cov", "params"])
@@ -64,9 +83,17 @@ report.table("op_bias", op_bias, "Share of mutation pairs where the estimate / t
 fig = plots.op_bias_heatmaps(op_bias)
 report.figure("op_bias", fig, "Bias = P(estimate up) - P(truth up) per mutation")
 display(Markdown(narrative.op_bias_summary(op_bias)))
+display(Markdown(reproduction.section_markdown(["nb201_op_bias"], {"rq2_op_bias": op_bias}, context)))
 
 # %% [markdown]
 # ## 3. What the zero-shot proxies favour
+# **Question.** What do the proxies actually measure?
+#
+# **How it is measured.** Spearman ρ of each proxy (and of the truth) with simple architecture
+# features: size, number of skips, depth, conv count.
+#
+# **Caveat.** Correlation with size is not wrong in itself — the truth correlates with size too;
+# compare each row with the `truth` row.
 
 # %%
 prefs = study.arch_preferences(zs)
@@ -77,17 +104,23 @@ display(Markdown(narrative.preferences_summary(prefs)))
 
 # %% [markdown]
 # ## 4. Variance of the one-shot estimator
-# **Forgetting value**: an architecture's held-out accuracy right after its own training step,
-# subtracted from its accuracy after the other architectures' steps (negative = they made it forget).
-# **Gradient similarity**: cosine similarity of different architectures' gradients on the
-# weights they share, per layer — negative values mean they pull shared weights apart.
+# **Question.** Why does the supernet's ranking change from step to step and seed to seed?
+#
+# **How it is measured.** **Forgetting value** FV = held-out accuracy after the other
+# architectures' steps − held-out accuracy right after its own step (negative = they made it
+# forget). **Gradient similarity**: cosine similarity of different architectures' gradients on
+# the weights they share, per layer — negative values mean they pull shared weights apart.
+#
+# **Caveat.** Diagnosed on a few architectures per checkpoint (the table says how many) of one
+# supernet seed.
 
 # %%
 diag = study.diagnostics(seed=study.plan.supernet_seeds[0])
 report.table("forgetting", diag["forgetting"], "Forgetting value per checkpoint")
 report.table("gradient_similarity", diag["gradient_similarity"], "Cosine similarity of gradients per layer and checkpoint")
 fig = plots.diagnostics(diag)
-report.figure("variance_diagnostics", fig, "Forgetting value and gradient cosine similarity along training")
+report.figure("variance_diagnostics", fig, "Forgetting value and gradient cosine similarity along training",
+              n=int(diag["forgetting"].groupby("epoch").size().max()) if len(diag["forgetting"]) else None)
 
 # %%
 stability = study.stability()
@@ -99,9 +132,14 @@ display(Markdown(narrative.variance_summary(diag, stability)))
 
 # %% [markdown]
 # ## 5. Ranking stability at the top and the bottom
-# Between each checkpoint and the previous one (the later one serves as the truth): relative
-# Kendall's τ and relative P@top / P@bottom at 0.5 % and 5 % of the architectures (missing where
-# that is less than one architecture), per seed of the headline (de-isomorphic) supernet.
+# **Question.** Once the supernet has trained a while, does its top (or bottom) still move?
+#
+# **How it is measured.** Between each checkpoint and the previous one (the later one serves as
+# the truth): relative Kendall's τ and relative P@top / P@bottom at 0.5 % and 5 % of the
+# architectures (missing where that is less than one architecture), per seed of the headline
+# (de-isomorphic) supernet.
+#
+# **Caveat.** 0.5 % of a small sample is under one architecture: those panels stay empty.
 
 # %%
 from nas_core.analyses import oneshot_plots
@@ -112,8 +150,21 @@ fig = oneshot_plots.topk_stability(topk_stab)
 report.figure("ranking_stability_topk", fig, "Relative tau and relative P@top/bottom K between adjacent checkpoints")
 
 # %% [markdown]
+# ## The study beside the kit
+
+# %%
+report.reproduction({"rq2_op_bias": op_bias}, context)
+
+# %% [markdown]
 # ## Conclusions (computed from the numbers above)
 
 # %%
 display(Markdown(narrative.rq2_conclusions(rd_final, op_bias, prefs, diag, stability, slopes)))
 report.done()
+
+# %% [markdown]
+# ## Change this and rerun
+# * **Epochs.** With more supernet epochs (`profile = "paper"`), does the RD slope of OS acc
+#   shrink — is the small-architecture preference a sign of under-training?
+# * **Sampler.** `Study.complexity_bias` accepts any wide table: compute it on
+#   `study.os_table(study.os_scores("fair"))` and compare the slope with de-isomorphic sampling.

@@ -26,31 +26,51 @@ truth_column = ""
 # %%
 from IPython.display import Markdown, display
 
-from nas_core.analyses import effects, narrative, plots
+from nas_core.analyses import effects, narrative, plots, reproduction
 from nas_core.engines.study import Study
 
 study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column)
 report = study.report("rq3")
+n = len(study.eval_indices)
 display(Markdown(study.banner()))
 verdict = study.oneshot_verdict()  # is the one-shot estimator informative at this profile?
 withheld = "" if verdict["informative"] else verdict["reason"]
 display(Markdown(verdict["text"]))
+context = reproduction.profile_context(study.profile, study.benchmark, n, oneshot=verdict)
 
 # %% [markdown]
 # ## 1. Sampling strategies
+# **Question.** Does the way architectures are sampled during supernet training change how well
+# it ranks?
+#
+# **How it is measured.** One supernet per sampler (same seed, same epochs), each scored on the
+# same n architectures. The two panels are two estimators — OS acc (held-out accuracy) and OS
+# loss (negated held-out loss) — never averaged; one line per sampler, no band (one run each).
+# The difference to iso sampling gets a paired bootstrap interval over architectures.
+#
+# **Caveat.** fair and mc:S train several architectures per step: at equal epochs they made more
+# architecture updates (section 7 compares at equal updates).
 
 # %%
 samplers = study.sampler_comparison()
 report.table("samplers_along_training", samplers, "Criteria of OS acc along training, per sampling strategy")
 fig = plots.variants_along_training(samplers, "variant")
-report.figure("samplers", fig, "Kendall's tau along training per sampling strategy")
+report.figure("samplers", fig, "Kendall's tau along training per sampling strategy (left OS acc, right OS loss)")
 sampler_effects = effects.withhold(study.sampler_effects(), withheld, keys=study.plan.rq3_samplers)
 display(Markdown(narrative.variant_summary(samplers, "sampling strategy", sampler_effects, baseline="iso")))
+display(Markdown(reproduction.section_markdown(
+    ["nb201_iso_br", "nb201_deiso_br", "nb201_iso_ptop5", "nb201_deiso_ptop5"],
+    {"rq3_samplers_along_training": samplers}, context)))
 
 # %% [markdown]
 # ## 2. Post-de-isomorphism
-# Isomorphic cells compute the same function, but the supernet scores them differently.
-# Averaging their scores at test time removes that noise without retraining.
+# **Question.** Isomorphic cells compute the same function, but the supernet scores them
+# differently: does averaging their scores at test time help?
+#
+# **How it is measured.** OS acc of each evaluated representative vs the mean OS acc over all
+# members of its isomorphism class, on the same n architectures.
+#
+# **Caveat.** One supernet: point values, no interval.
 
 # %%
 post = study.post_deiso()
@@ -60,6 +80,13 @@ report.figure("post_deiso", fig, "Effect of averaging OS scores within isomorphi
 
 # %% [markdown]
 # ## 3. One-shot pruning (less sharing)
+# **Question.** If fewer architectures share the weights, does the supernet rank those better?
+#
+# **How it is measured.** At a middle checkpoint keep the top p % by OS acc, fine-tune only inside
+# that sub-space to the final epoch, and compare τ inside the kept set with the unpruned supernet
+# at the same epoch (paired intervals over the kept architectures).
+#
+# **Caveat.** The kept sets are small (p % of n); the study pruned at epoch 600 of 1000.
 
 # %%
 pruning = study.pruning()
@@ -67,9 +94,16 @@ report.table("pruning", pruning, "Inside the kept sub-space, same final epoch: u
 fig = plots.pruning(pruning)
 report.figure("pruning", fig, "One-shot pruning: tau inside the kept top-p % sub-space")
 display(Markdown(narrative.pruning_summary(pruning, withheld)))
+display(Markdown(reproduction.section_markdown(
+    ["nb201_prune10_tau", "nb201_prune25_tau", "nb201_prune50_tau"], {"rq3_pruning": pruning}, context)))
 
 # %% [markdown]
 # ## 4. Temporal ensemble
+# **Question.** Does averaging over the last checkpoints (their weights or their scores) reduce
+# the step-to-step variance of the ranking?
+#
+# **How it is measured.** τ of the last checkpoint, of the mean of the last checkpoints' weights,
+# and of the mean of their scores, on the same n architectures. One supernet: point values.
 
 # %%
 ensemble = study.temporal_ensemble()
@@ -79,12 +113,18 @@ report.figure("temporal_ensemble", fig, "Temporal ensembles of the last checkpoi
 
 # %% [markdown]
 # ## 5. BN affine on or off
+# **Question.** Do learnable BatchNorm scale/shift parameters inside the cells help or hurt the
+# ranking? With affine on, the γs are shared by every architecture using an op.
+#
+# **How it is measured.** Two iso supernets, same seed, with and without affine BN; OS acc and OS
+# loss in separate panels. One run each: no band, no direction claimed.
 
 # %%
 affine = study.affine_comparison()
 report.table("bn_affine", affine, "Criteria along training with and without BN affine parameters in the cells")
 fig = plots.variants_along_training(affine, "variant")
-report.figure("bn_affine", fig, "Kendall's tau along training, BN affine on vs off")
+report.figure("bn_affine", fig, "Kendall's tau along training, BN affine on vs off (left OS acc, right OS loss)")
+display(Markdown(narrative.variant_summary(affine, "BN affine setting")))
 
 # %% [markdown]
 # ## 6. Ensemble of independent supernets
@@ -159,8 +199,23 @@ fig = oneshot_plots.bn_gamma_similarity(gamma_sim)
 report.figure("bn_gamma_similarity", fig, "Gradient cosine similarity on BN gamma along training")
 
 # %% [markdown]
+# ## The study beside the kit
+
+# %%
+report.reproduction({"rq3_samplers_along_training": samplers, "rq3_pruning": pruning}, context)
+
+# %% [markdown]
 # ## Conclusions (computed from the numbers above)
 
 # %%
 display(Markdown(narrative.rq3_conclusions(samplers, post, pruning, ensemble, affine, withheld, sampler_effects)))
 report.done()
+
+# %% [markdown]
+# ## Change this and rerun
+# * **Sampler.** `study.sampler_comparison()` trains one supernet per entry of
+#   `study.plan.rq3_samplers`. Add a cell after the parameters with
+#   `import dataclasses; study.plan = dataclasses.replace(study.plan, rq3_samplers=study.plan.rq3_samplers + ("mc:5",))`
+#   and rerun section 1: does five architectures per step keep helping at equal epochs?
+# * **Epochs.** With `profile = "paper"` the pruning rows above become comparable with the
+#   study's (epoch 600 → 1000): does the sign of Δτ match?
