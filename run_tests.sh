@@ -8,6 +8,8 @@ source scripts/bootstrap.sh
 ensure_fashion_mnist || true
 export MPLBACKEND=Agg PYTHONHASHSEED=0
 echo "[tests] data root: ${NAS_CORE_DATA:-<none: mini benchmark; real-data tests skip>}"
+echo "[tests] ruff (lint: unused/undefined names, syntax)"
+"$PY" -m ruff check .
 "$PY" -m pytest tests -m "not outputs" "$@"
 echo "[tests] nbval: executing every notebook with the smoke profile (writes outputs/smoke)"
 "$PY" -m pytest --nbval-lax -p no:cacheprovider notebooks/*.ipynb
