@@ -117,12 +117,18 @@ def criteria_along_training(crit: pd.DataFrame, criteria, hue: str = "estimator"
         d = crit[crit["criterion"] == c]
         if d["k"].notna().any():
             k = 0.05 if (d["k"] == 0.05).any() else d["k"].dropna().min()
-            d = d[d["k"] == k].assign(criterion=f"{c}@{k:g}")
+            d = d[d["k"] == k].assign(criterion=f"{_label(c)} {k * 100:g} %")
+        else:
+            d = d.assign(criterion=_label(c))
         panels.append(d)
     data = pd.concat(panels)
     if data.empty:
         return _empty("no data")
     palette = estimator_colours(data[hue].unique()) if hue == "estimator" else None
+    if hue == "estimator":  # readable names in the legend, same colours
+        names = {"os_acc": "OS acc", "os_loss": "OS loss"}
+        palette = {names.get(k, k): v for k, v in palette.items()}
+        data = data.assign(estimator=data["estimator"].map(lambda e: names.get(e, e)))
     g = sns.relplot(data=data, x="epoch", y="value", hue=hue, col="criterion", kind="line", marker="o",
                     col_wrap=min(4, data["criterion"].nunique()), height=3, aspect=1.2, facet_kws={"sharey": False},
                     palette=palette, errorbar=None)

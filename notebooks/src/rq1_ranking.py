@@ -28,6 +28,7 @@ from IPython.display import Markdown, display
 
 from nas_core.analyses import effects, narrative, plots, reproduction
 from nas_core.engines.study import Study
+from nas_core.reporting import round_sensibly as report_round
 
 study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column)
 report = study.report("rq1")
@@ -90,8 +91,11 @@ os_per_seed = study.headline_scores()
 os_tidy = study.headline_tidy(os_per_seed)
 os_criteria = study.criteria_along_training(os_tidy)
 report.table("ose_criteria_along_training", os_criteria, "All criteria of OS acc / OS loss (seed mean) at every checkpoint")
-report.table("ose_seed_spread", study.seed_spread(study.headline_criteria(os_per_seed)),
-             "Criteria of each seed's supernet: mean, std, min, max over supernet seeds")
+spread = study.seed_spread(study.headline_criteria(os_per_seed))
+report.table("ose_seed_spread", spread, "Kendall's τ-b of each seed's supernet: mean, std, min, max over supernet seeds",
+             view=spread[spread["criterion"] == "kendall_tau_b"][["estimator", "epoch", "mean", "std", "min", "max", "n"]]
+             .assign(estimator=lambda d: d["estimator"].map({"os_acc": "OS acc", "os_loss": "OS loss"}))
+             .apply(lambda col: col.map(report_round)))
 fig = plots.criteria_along_training(os_criteria, ["kendall_tau_b", "spearman", "pearson", "p_at_top"])
 report.figure("ose_along_training", fig, "One-shot criteria along supernet training")
 display(Markdown(narrative.training_summary(
