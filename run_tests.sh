@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The kit's tests: pytest (unit + integration) and nbval (every RQ notebook executed with the
 # smoke profile). Sets up .venv on first use. Extra arguments go to pytest.
-#   NAS_CORE_DATA=../shared/data ./run_tests.sh      # with the real benchmark data
+#   NAS_CORE_DATA=/path/to/data ./run_tests.sh      # with the real benchmark data
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/bootstrap.sh

@@ -3,7 +3,7 @@
 Baseline (same run): a naive per-architecture path that parses each string and counts
 params by instantiating nothing but Python loops over the ops, the way a notebook would
 without the vectorised space module.
-    NAS_CORE_DATA=../shared/data python benchmarks/bench_space.py
+    NAS_CORE_DATA=/path/to/data python benchmarks/bench_space.py
 """
 import time
 

@@ -4,7 +4,7 @@ Each protocol is a plain frozen dataclass in `nas_core/protocols/<section>.py` w
 `PROFILES = {"smoke": ..., "quick": ..., "paper": ...}`; there is no configuration framework.
   smoke  every code path, minutes on 2 CPU cores (CI)
   quick  meaningful results in under an hour on 2 CPU cores (run_all.sh's default)
-  paper  the full protocol of STUDY.md on one GPU
+  paper  the study's full protocol on one GPU (docs/reproduction.md)
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Architecture samplers for supernet training (STUDY.md, one-shot estimators).
+"""Architecture samplers for supernet training (docs/reproduction.md: one-shot estimators).
 
 Each sampler draws the architectures of ONE training step from its own numpy Generator,
 whose state is saved in checkpoints (exact resume). Architectures with no conv on a live

@@ -1,5 +1,5 @@
 """Shared fixtures. Tests that need the real benchmark files use `nb201_truth` / `data_root`,
-which skip cleanly when NAS_CORE_DATA is not set (CI sets it to ../shared/data)."""
+which skip cleanly when NAS_CORE_DATA is not set (CI sets it to the shared data folder beside the clone)."""
 import os
 from pathlib import Path
 

@@ -51,3 +51,23 @@ def test_image_counter_counts_display_outputs():
     nb.cells[0].outputs = [png, md]
     nb.cells[1].outputs = [png]
     assert _images(nb) == 2
+
+
+def _machine_paths() -> list[str]:
+    import os
+
+    paths = [str(ROOT)]
+    if os.environ.get("NAS_CORE_DATA"):
+        paths.append(str(Path(os.environ["NAS_CORE_DATA"]).resolve()))
+    return paths
+
+
+@pytest.mark.parametrize("profile_root", sorted(p for p in (ROOT / "outputs").glob("*") if p.is_dir()),
+                         ids=lambda p: p.name)
+def test_outputs_carry_no_absolute_path_of_this_machine(profile_root):
+    bad = []
+    for f in profile_root.rglob("*"):
+        if f.suffix in (".md", ".json", ".csv", ".ipynb", ".svg") and f.is_file():
+            text = f.read_text(errors="ignore")
+            bad += [f"{f.relative_to(ROOT)}: {p}" for p in _machine_paths() if p in text]
+    assert not bad, "absolute paths in committed outputs:\n" + "\n".join(bad[:10])

@@ -1,4 +1,4 @@
-"""The standalone NAS-Bench-201 network (STUDY.md section 1).
+"""The standalone NAS-Bench-201 network (docs/reproduction.md: the NB201 space).
 
 stem conv3x3(in->C)+BN, 3 stages of N cells (C, 2C, 4C channels) with a residual reduction
 block between stages, then BN -> ReLU -> global average pool -> Linear. Every edge op is

@@ -1,4 +1,4 @@
-"""The NB201 weight-sharing supernet (STUDY.md, one-shot estimators).
+"""The NB201 weight-sharing supernet (docs/reproduction.md: one-shot estimators).
 
 Every edge of every cell holds separate weights for each of the 5 ops; a forward pass takes
 an architecture (6 op ids) and runs only the edges that can change the output. Cell BN has

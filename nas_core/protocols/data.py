@@ -1,4 +1,4 @@
-"""Which images feed the estimators, and how the training set is split (STUDY.md: 80/20)."""
+"""Which images feed the estimators, and how the training set is split (the study: 80/20)."""
 from dataclasses import dataclass
 
 

@@ -1,4 +1,4 @@
-"""Supernet protocol (STUDY.md: the reference configuration of the estimator study on NB201)."""
+"""Supernet protocol (the reference configuration of the estimator study on NB201)."""
 from dataclasses import dataclass
 
 

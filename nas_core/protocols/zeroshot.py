@@ -1,4 +1,4 @@
-"""Zero-shot protocol (STUDY.md "Zero-shot estimators")."""
+"""Zero-shot protocol (docs/zeroshot.md)."""
 from dataclasses import dataclass
 
 ALL = ("grad_norm", "snip", "grasp", "fisher", "plain", "synflow", "synflow_bn", "jacob_cov",

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 
 
 def scored_layers(net: nn.Module) -> list[nn.Module]:
-    """The layers whose weights count (STUDY.md: Conv2d and Linear only), in module order."""
+    """The layers whose weights count (the study: Conv2d and Linear only), in module order."""
     return [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
 
@@ -42,7 +42,7 @@ class PassResult:
 def main_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, *, need_grads: bool = True,
               need_activations: bool = False, need_relu: bool = False, need_hvp: bool = False,
               need_jacobian: bool = False) -> PassResult:
-    net.train()  # BN uses batch statistics (STUDY.md); no optimizer step, so weights never change
+    net.train()  # BN uses batch statistics (the study); no optimizer step, so weights never change
     layers = scored_layers(net)
     weights = [m.weight for m in layers]
     result = PassResult(weights=weights)
