@@ -36,6 +36,5 @@ def hamming_kernel(relu_inputs, normalise: bool = False) -> torch.Tensor:
 def relu_logdet(res, ctx) -> torch.Tensor:
     kernel = hamming_kernel(res.relu_inputs, normalise=ctx.get("relu_logdet_normalise", False))
     sign, logabsdet = torch.linalg.slogdet(kernel)
-    if sign == 0:  # singular K: recorded as NaN with a reason by the engine
-        return torch.tensor(float("nan"), dtype=torch.float64)
-    return logabsdet
+    # singular K: NaN (recorded with a reason by the engine); torch.where: no host sync on a GPU
+    return torch.where(sign == 0, torch.full_like(logabsdet, float("nan")), logabsdet)
