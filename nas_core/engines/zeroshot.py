@@ -201,12 +201,29 @@ def _workers(workers: int | None, todo: int, device: str, make_network) -> int:
                 raise BadParameter("make_network cannot be sent to worker processes (not picklable)",
                                    fix="pass a module-level function, or workers=1") from exc
         return workers
-    if not str(device).startswith("cpu") or make_network is not None:
+    if not str(device).startswith("cpu") or make_network is not None or not _main_is_importable():
         return 1
     import os
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(cores, todo // MIN_ARCHS_PER_WORKER))
+
+
+def _main_is_importable() -> bool:
+    """Spawned workers re-import the main script: safe in a notebook or an interactive session
+    (no file) and in a script whose top level is guarded by `if __name__ == "__main__"`; an
+    unguarded script would run again in every worker, so the default stays serial there."""
+    import sys
+
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if path is None:
+        return True
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except OSError:
+        return False
+    return "__name__" in text and "__main__" in text
 
 
 _WORKER_JOB: _Job | None = None
