@@ -11,6 +11,20 @@ forward, K += c c^T + (1-c)(1-c)^T per ReLU). Prints per-proxy and total seconds
 architecture for both and the ratio. Without the variable, the kit's figures alone.
 `--separate` adds the kit with one pass per proxy. Only ratios from one run are comparable.
 Uses random images (no data needed).
+
+    .venv/bin/python benchmarks/bench_zeroshot.py --sweep [--archs 20] [--batch 64]
+
+times the sweep engine's scoring path (`run_zero_shot`'s, without the store) over the same
+architectures twice: serially with torch's threads inside each architecture, then with
+single-threaded worker processes over architectures (one per core); prints archs/s for both
+and checks that the values are identical.
+
+    .venv/bin/python benchmarks/bench_zeroshot.py --device cuda --all-space-projection [--archs 200]
+
+the prepared GPU check: every network proxy of the kit on a uniform sample of the 15,625 NB201
+architectures (network construction and transfer included, the batch already on the device),
+then archs/s and the time projected for the whole space (one seed, one batch). Runs on CPU
+too (e.g. `--archs 2 --batch 16` as a smoke test).
 """
 from __future__ import annotations
 
@@ -79,7 +93,15 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--proxies", default=",".join(REFERENCE_SET), help=f"comma-separated; all: {','.join(ALL)}")
     ap.add_argument("--separate", action="store_true", help="also time the kit with one pass per proxy")
+    ap.add_argument("--sweep", action="store_true", help="threads within an architecture vs worker processes")
+    ap.add_argument("--workers", type=int, default=0, help="--sweep: worker processes (default: one per core)")
+    ap.add_argument("--all-space-projection", action="store_true",
+                    help="all proxies on a sample, archs/s and the projected time for all 15,625 (GPU check)")
     args = ap.parse_args()
+    if args.sweep:
+        return sweep(args)
+    if args.all_space_projection:
+        return all_space_projection(args)
     ref = None
     if os.environ.get("ZC_NAS_REFERENCE"):
         sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -140,6 +162,70 @@ def main() -> None:
     print(f"  {'proxy':<12s} {'kit':>8s}" + (f" {'reference':>10s}" if ref is not None else ""))
     for p, s in sorted(per_proxy.items(), key=lambda kv: -kv[1]):
         print(f"  {p:<12s} {s / n:8.3f}" + (f" {ref_per_proxy[p] / n:10.3f}" if ref is not None else ""))
+
+
+def _random_batch(batch: int, device):
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(batch, 3, 32, 32, generator=gen).to(device)
+    return x, torch.randint(0, 10, (batch,), generator=gen).to(device)
+
+
+def sweep(args) -> None:
+    """archs/s of the engine's scoring path: threads inside one architecture vs processes."""
+    from nas_core.engines.zeroshot import _Job, _scored
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = args.workers or cores
+    table = nb201.space_table()
+    picks = np.random.default_rng(1).choice(np.flatnonzero(table.has_conv_path), size=args.archs, replace=False)
+    todo = [(int(i), nb201.format_arch(table.ops[i])) for i in picks]
+    job = _Job(args.proxies.split(","), (20,), [_random_batch(args.batch, "cpu")], dataset_macro("cifar10"),
+               args.C, args.N, 10, 3, "cpu", None)
+    print(f"sweep: {args.archs} archs, C={args.C} N={args.N} batch={args.batch}, {cores} cores, torch {torch.__version__}")
+    values, rates = {}, {}
+    for mode, n_workers, threads in (("threads", 1, cores), ("processes", workers, 1)):
+        torch.set_num_threads(threads)
+        t0 = time.perf_counter()
+        rows = [r for _, _, arch_rows in _scored(job, todo, n_workers) for r in arch_rows]
+        rates[mode] = len(todo) / (time.perf_counter() - t0)
+        values[mode] = {(r[0], r[4]): r[5] for r in rows}
+        print(f"  {mode:<10s}: {n_workers} process(es) x {threads} thread(s): {rates[mode]:.3f} archs/s "
+              f"({1 / rates[mode]:.2f} s/arch, start-up included)")
+    a, b = values["threads"], values["processes"]
+    worst = max(abs(a[k] - b[k]) / max(abs(a[k]), abs(b[k]), 1e-12) for k in a if np.isfinite(a[k]) and np.isfinite(b[k]))
+    print(f"  processes / threads: {rates['processes'] / rates['threads']:.2f}x; largest relative difference "
+          f"of the values: {worst:.1e}")
+
+
+def all_space_projection(args) -> None:
+    """The prepared GPU check: archs/s for all network proxies, projected to all 15,625."""
+    from nas_core.proxies import ALL_NETWORK_PROXIES
+
+    device = resolve_device(args.device)
+    names = list(ALL_NETWORK_PROXIES)
+    table = nb201.space_table()
+    picks = np.random.default_rng(2).choice(len(table.ops), size=args.archs, replace=False)
+    x, y = _random_batch(args.batch, device)
+    macro = dataset_macro("cifar10")
+    print(f"device={device} torch={torch.__version__} archs={args.archs} (uniform sample of {len(table.ops)}) "
+          f"C={args.C} N={args.N} batch={args.batch} proxies={len(names)}: {','.join(names)}")
+
+    def one(k):
+        ops = tuple(table.ops[k])
+        p_m, f_m = params_flops(np.array([ops]), macro)
+        net = init_seeded(ops, 20, C=args.C, N=args.N).to(device)
+        return score_network(net, x, y, names, {"params_M": float(p_m[0]), "flops_M": float(f_m[0])})
+    one(picks[0])  # warm-up (allocator, kernels, cuDNN choice)
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize(device)
+    t0 = time.perf_counter()
+    nan = sum(int(not np.isfinite(v)) for k in picks for v, _, _ in one(k).values())
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize(device)
+    rate = len(picks) / (time.perf_counter() - t0)
+    print(f"{rate:.2f} archs/s ({1 / rate:.3f} s/arch, all {len(names)} proxies, construction included; {nan} NaN)")
+    print(f"projected for all {len(table.ops)} NB201 architectures x 1 seed x 1 batch of {args.batch}: "
+          f"{len(table.ops) / rate / 60:.1f} min (projected from the measured sample of {len(picks)})")
 
 
 if __name__ == "__main__":

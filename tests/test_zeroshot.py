@@ -6,6 +6,7 @@ import pytest
 from torch import nn
 
 from nas_core.data.images import fashion_mnist_dir
+from nas_core.errors import BadParameter
 from nas_core.engines import zeroshot
 from nas_core.space import nb201
 
@@ -126,3 +127,31 @@ def test_complexity_baselines_describe_the_benchmarks_network_not_the_proxy_netw
     p_m, f_m = params_flops(ops, Macro(C=8, N=1, resolution=16, num_classes=10, in_channels=1))
     assert np.allclose(got["params"], p_m) and np.allclose(got["flops"], f_m)
     assert zeroshot.benchmark_macro("cifar10") == Macro(C=16, N=5, resolution=32, num_classes=10)
+
+
+@needs_fmnist
+def test_worker_processes_give_the_serial_values(monkeypatch, tmp_path):
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # workers run one thread each; float32 sums depend on the thread count
+    try:
+        serial = sweep(workers=1)
+        monkeypatch.setenv("NAS_CORE_CACHE", str(tmp_path / "parallel"))
+        parallel = sweep(workers=2)
+    finally:
+        torch.set_num_threads(threads)
+    pd.testing.assert_frame_equal(serial.drop(columns="seconds"), parallel.drop(columns="seconds"))
+
+
+def test_worker_count_choice():
+    assert zeroshot._workers(None, 3, "cpu", None) == 1  # too few architectures to pay a start-up
+    assert zeroshot._workers(None, 10_000, "cuda", None) == 1
+    assert zeroshot._workers(None, 10_000, "cpu", lambda ops, seed: None) == 1  # a caller's network: serial
+    assert zeroshot._workers(3, 5, "cpu", None) == 3
+    with pytest.raises(BadParameter):
+        zeroshot._workers(0, 5, "cpu", None)
+    with pytest.raises(BadParameter):
+        zeroshot._workers(2, 5, "cuda", None)
+    with pytest.raises(BadParameter):  # a lambda cannot be sent to a worker process
+        zeroshot._workers(2, 5, "cpu", lambda ops, seed: None)

@@ -79,7 +79,7 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
                   make_network: Callable | None = None, network_tag: str = "random-init",
                   split_seed: int = 0, chunk: int = 25, progress: bool = True,
                   stop_after: int | None = None, baseline_macro: Macro | None = None,
-                  save_seconds: float = 60.0, _retry: bool = False) -> pd.DataFrame:
+                  save_seconds: float = 60.0, workers: int | None = None, _retry: bool = False) -> pd.DataFrame:
     """Tidy scores for every (arch, seed, batch, proxy), computed once and cached.
 
     The complexity baselines (params, flops) describe the architecture as its ground truth
@@ -91,6 +91,12 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
     Progress is saved every `chunk` architectures or `save_seconds`, whichever comes first, so
     a kill loses at most that much work. Several processes may sweep overlapping sets into
     the same cache at once: each result is kept once (`ResultStore(unique=...)`).
+
+    `workers`: on CPU, architectures are scored by that many single-threaded worker processes
+    (one architecture per process at a time; measured faster than threads within one
+    architecture, see benchmarks/bench_zeroshot.py --sweep); the results are the same and this
+    process alone writes the store. None = one per CPU core when the sweep has at least
+    `MIN_ARCHS_PER_WORKER` architectures per core on CPU, else 1 (serial, in this process).
     """
     indices = [int(i) for i in indices]
     arch_strs = list(arch_strs)
@@ -113,16 +119,11 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
         classes = 10 if dataset in ("cifar10", "fmnist", "fmnist16") else (100 if dataset == "cifar100" else 120)
         bar = _progress(len(todo), progress, f"zero-shot ({input_mode}, {network_tag})")
         rows, new, saved_at = [], 0, time.monotonic()
-        for index, arch in todo:
-            ops = nb201.parse(arch)
-            p_m, f_m = params_flops(np.array([ops]), baseline_macro)
-            ctx = {"params_M": float(p_m[0]), "flops_M": float(f_m[0])}
-            for seed in seeds:
-                net = (make_network(ops, seed) if make_network else
-                       init_seeded(ops, seed, C=C, N=N, num_classes=classes, in_channels=channels)).to(device)
-                for b, (x, y) in enumerate(data):
-                    for name, (value, secs, reason) in score_network(net, x, y, names, ctx).items():
-                        rows.append((index, arch, int(seed), b, name, value, secs, reason))
+        job = _Job(names, tuple(int(s) for s in seeds), data, baseline_macro, C, N, classes, channels, device,
+                   make_network)
+        n_workers = _workers(workers, len(todo), device, make_network)
+        for index, arch, arch_rows in _scored(job, todo, n_workers):
+            rows.extend(arch_rows)
             new += 1
             bar.update(1)
             if new % chunk == 0 or time.monotonic() - saved_at >= save_seconds:
@@ -144,12 +145,116 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
             raise RuntimeError(f"zero-shot cache {store.path} still lacks {len(missing)} architecture(s)")
         return run_zero_shot(indices, arch_strs, proxies, seeds, batches, batch_size, input_mode, device, dataset,
                              data_root, C, N, make_network, network_tag, split_seed, chunk, progress, None,
-                             baseline_macro, save_seconds, _retry=True)
+                             baseline_macro, save_seconds, workers, _retry=True)
     failed = frame["value"].isna().sum()
     if failed and show_progress(progress):  # a log line, not a result: kept out of notebooks
         print(f"[zero-shot] {failed} NaN score(s): " + "; ".join(
             f"{p}: {n}" for p, n in frame[frame['value'].isna()].groupby("proxy").size().items()))
     return frame
+
+
+MIN_ARCHS_PER_WORKER = 8  # below this a worker's start-up (import torch, ~2 s) outweighs its gain
+
+
+@dataclasses.dataclass
+class _Job:
+    """Everything a worker needs to score an architecture (sent once per worker)."""
+    names: list
+    seeds: tuple
+    data: list
+    macro: Macro
+    C: int
+    N: int
+    classes: int
+    channels: int
+    device: str
+    make_network: Callable | None
+
+
+def _score_arch(job: _Job, index: int, arch: str) -> list[tuple]:
+    ops = nb201.parse(arch)
+    p_m, f_m = params_flops(np.array([ops]), job.macro)
+    ctx = {"params_M": float(p_m[0]), "flops_M": float(f_m[0])}
+    rows = []
+    for seed in job.seeds:
+        net = (job.make_network(ops, seed) if job.make_network else
+               init_seeded(ops, seed, C=job.C, N=job.N, num_classes=job.classes, in_channels=job.channels)).to(job.device)
+        for b, (x, y) in enumerate(job.data):
+            for name, (value, secs, reason) in score_network(net, x, y, job.names, ctx).items():
+                rows.append((index, arch, int(seed), b, name, value, secs, reason))
+    return rows
+
+
+def _workers(workers: int | None, todo: int, device: str, make_network) -> int:
+    if workers is not None:
+        if not isinstance(workers, int) or workers < 1:
+            raise BadParameter(f"workers must be a positive integer or None, got {workers!r}")
+        if workers > 1 and not str(device).startswith("cpu"):
+            raise BadParameter("worker processes are for CPU sweeps", where=f"device={device}",
+                               fix="use workers=1 (or None) on a GPU")
+        if workers > 1 and make_network is not None:
+            import pickle
+
+            try:
+                pickle.dumps(make_network)
+            except Exception as exc:  # noqa: BLE001 - any pickling failure means: cannot ship it
+                raise BadParameter("make_network cannot be sent to worker processes (not picklable)",
+                                   fix="pass a module-level function, or workers=1") from exc
+        return workers
+    if not str(device).startswith("cpu") or make_network is not None or not _main_is_importable():
+        return 1
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, todo // MIN_ARCHS_PER_WORKER))
+
+
+def _main_is_importable() -> bool:
+    """Spawned workers re-import the main script: safe in a notebook or an interactive session
+    (no file) and in a script whose top level is guarded by `if __name__ == "__main__"`; an
+    unguarded script would run again in every worker, so the default stays serial there."""
+    import sys
+
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if path is None:
+        return True
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except OSError:
+        return False
+    return "__name__" in text and "__main__" in text
+
+
+_WORKER_JOB: _Job | None = None
+
+
+def _worker_init(job: _Job) -> None:
+    global _WORKER_JOB
+    torch.set_num_threads(1)  # one architecture per core: no oversubscription
+    _WORKER_JOB = job
+
+
+def _worker_score(index: int, arch: str) -> tuple[int, str, list[tuple]]:
+    return index, arch, _score_arch(_WORKER_JOB, index, arch)
+
+
+def _scored(job: _Job, todo: list[tuple[int, str]], workers: int):
+    """(index, arch, rows) for every architecture to do, in order."""
+    if workers <= 1:
+        for index, arch in todo:
+            yield index, arch, _score_arch(job, index, arch)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn: a fresh interpreter per worker (fork after torch has started threads can hang)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init, initargs=(job,))
+    try:
+        yield from pool.map(_worker_score, [i for i, _ in todo], [a for _, a in todo])
+    finally:  # an interrupted sweep (stop_after, Ctrl-C) drops the queued architectures
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _progress(total: int, enabled: bool, desc: str):

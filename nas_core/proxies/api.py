@@ -66,24 +66,48 @@ def score_detailed(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, proxi
             context[kind] = synflow_pass(net, tuple(x.shape[1:]), keep_bn=keep_bn)
             _sync(x)
             shared_cost[kind] = time.perf_counter() - t0
+    # Each reduction stays on the device; the values come to the host together at the end, so
+    # a GPU is synchronised once per network, not once per proxy (a reduction's seconds are
+    # then its launch time on a GPU).
+    pending: dict[str, tuple[torch.Tensor | float, float, str]] = {}
     for p in chosen:
         if p.name in out:
             continue
         t0 = time.perf_counter()
         try:
             with torch.no_grad():
-                value = float(p.fn(result, context))
-            reason = "" if math.isfinite(value) else "non-finite value (overflow or singular matrix)"
+                value, reason = p.fn(result, context), ""
         except (RuntimeError, ValueError) as exc:  # numerical failure: NaN with the reason
             value, reason = math.nan, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
-        if not math.isfinite(value):
-            value = math.nan
         cost = time.perf_counter() - t0
         cost += shared_cost.get("main", 0.0) if p in main_users else 0.0
         cost += shared_cost.get("synflow", 0.0) if "synflow" in p.needs else 0.0
         cost += shared_cost.get("synflow_bn", 0.0) if "synflow_bn" in p.needs else 0.0
-        out[p.name] = (value, cost, reason)
-    return out
+        pending[p.name] = (value, cost, reason)
+    for name, value in zip(pending, _to_floats([v for v, _, _ in pending.values()])):
+        _, cost, reason = pending[name]
+        if not math.isfinite(value):
+            value = math.nan
+            reason = reason or "non-finite value (overflow or singular matrix)"
+        out[name] = (value, cost, reason)
+    return {p.name: out[p.name] for p in chosen}
+
+
+def _to_floats(values) -> list[float]:
+    """Python floats of 0-d tensors / numbers, with one device-to-host copy per device."""
+    floats = [math.nan] * len(values)
+    by_device: dict = {}
+    for i, v in enumerate(values):
+        if torch.is_tensor(v):
+            by_device.setdefault(v.device, []).append(i)
+        else:
+            floats[i] = float(v)
+    for idx in by_device.values():
+        # float64 holds every float32 value exactly; each proxy keeps its own precision
+        got = torch.stack([values[i].detach().reshape(()).to(torch.float64) for i in idx]).tolist()
+        for i, g in zip(idx, got):
+            floats[i] = g
+    return floats
 
 
 def _check(net, x, y, names, context: dict) -> None:

@@ -56,12 +56,18 @@ def main_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, *, need_grads: b
         # One record per ReLU *application*: a module applied k times counts k times (hooks fire
         # per call; net.modules() lists each module once), and a ReLU nested inside another
         # ReLU module's call is the same application, so only the outermost one records.
-        depth = [0]
+        # A tensor fed to several ReLUs (an NB201 node feeding several conv edges) is coded
+        # once and listed once per application as the same object, so the kernel can weight
+        # it by its multiplicity instead of recomputing (`hamming_kernel`).
+        depth, seen = [0], {}
 
         def enter_relu(module, inputs):
             depth[0] += 1
             if depth[0] == 1:
-                result.relu_inputs.append(inputs[0].detach() > 0)  # binary code: 1/4 the memory of floats
+                key = id(inputs[0])
+                if key not in seen:  # the input is kept alive in `seen`, so its id is not reused
+                    seen[key] = (inputs[0], inputs[0].detach() > 0)  # binary code: 1/4 the memory of floats
+                result.relu_inputs.append(seen[key][1])
                 result.relu_calls += 1
 
         def leave_relu(module, inputs, output):
@@ -75,6 +81,8 @@ def main_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, *, need_grads: b
     finally:
         for h in handles:
             h.remove()
+        if need_relu:
+            seen.clear()
     if need_grads or need_activations or need_hvp:
         loss = F.cross_entropy(logits, y)
         wrt = weights + result.outputs

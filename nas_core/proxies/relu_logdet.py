@@ -10,13 +10,25 @@ from nas_core.proxies import register
 
 def hamming_kernel(relu_inputs, normalise: bool = False) -> torch.Tensor:
     """K = sum_r [c c^T + (1-c)(1-c)^T] = 2 C C^T - s 1^T - 1 s^T + D, with C all codes side by
-    side, s their row sums and D the number of units: one matmul instead of two per ReLU.
-    Entries are integers below 2^24, so the float32 matmul is exact; K is returned in float64."""
-    codes = torch.cat([(x.reshape(x.shape[0], -1) > 0).float() for x in relu_inputs], dim=1)
-    units = codes.shape[1]
+    side, s their row sums and D the number of units: one matmul per distinct code instead of
+    two per ReLU. A code listed k times (the same tensor object: one input fed to k ReLUs) is
+    multiplied once and counted k times. Entries are integers below 2^24, so the float32
+    accumulation is exact (the same K as one matmul over all codes); K is returned in float64."""
+    counts: dict[int, list] = {}
+    for x in relu_inputs:
+        counts.setdefault(id(x), [x, 0])[1] += 1
+    batch = relu_inputs[0].shape[0]
+    gram = torch.zeros(batch, batch, device=relu_inputs[0].device)
+    s = torch.zeros(batch, 1, device=relu_inputs[0].device)
+    units = 0
+    for x, k in counts.values():
+        c = (x.reshape(batch, -1) > 0).float()
+        gram.addmm_(c, c.T, alpha=k)
+        s.add_(c.sum(1, keepdim=True), alpha=k)
+        units += k * c.shape[1]
     assert units < 2 ** 24, "too many units for an exact float32 kernel"
-    s = codes.sum(1, keepdim=True).double()
-    kernel = 2.0 * (codes @ codes.T).double() - s - s.T + units
+    s = s.double()
+    kernel = 2.0 * gram.double() - s - s.T + units
     return kernel / units if normalise else kernel
 
 
@@ -24,6 +36,5 @@ def hamming_kernel(relu_inputs, normalise: bool = False) -> torch.Tensor:
 def relu_logdet(res, ctx) -> torch.Tensor:
     kernel = hamming_kernel(res.relu_inputs, normalise=ctx.get("relu_logdet_normalise", False))
     sign, logabsdet = torch.linalg.slogdet(kernel)
-    if sign == 0:  # singular K: recorded as NaN with a reason by the engine
-        return torch.tensor(float("nan"), dtype=torch.float64)
-    return logabsdet
+    # singular K: NaN (recorded with a reason by the engine); torch.where: no host sync on a GPU
+    return torch.where(sign == 0, torch.full_like(logabsdet, float("nan")), logabsdet)
