@@ -36,13 +36,13 @@ PROFILES = {
                            mc_samples=(1, 2), op_prune=(("avg_pool_3x3",),), soft_prune="soft:1,1,2.0,16",
                            variant_epochs=2, op_prune_archs="sample:30"),
     # quick (2 CPU cores, < 60 min): the headline de-iso supernets and the iso baseline train the
-    # profile's 20 epochs; fair and MC counts train variant_epochs = 4 (fair's 4 epochs = iso's 20
-    # epochs of arch updates); RQ4 varies inputs/batching on 50 archs of the C16/N5 network
-    "quick": StudyProtocol(eval_archs="sample:300", rq4_archs="sample:50", supernet_seeds=(0, 1),
+    # profile's 20 epochs; fair, MC counts, op and soft pruning train variant_epochs = 5 (fair's 5
+    # epochs = 1.25x iso's 20 epochs of arch updates); RQ4 varies inputs/batching on 30 archs
+    "quick": StudyProtocol(eval_archs="sample:300", rq4_archs="sample:30", supernet_seeds=(0, 1),
                            rq3_samplers=("deiso",), prune_fractions=(0.25, 0.5),
                            prune_at=None, ensemble_last=3, zs_batch_sizes=(32, 64), zs_batches=(1, 2),
                            search_budgets=(20, 50), search_seeds=10, bootstrap=500, diag_archs=16,
                            mc_samples=(1, 2, 3), op_prune=(("avg_pool_3x3",),), soft_prune="soft:2,1,2.0,64",
-                           variant_epochs=4, op_prune_archs="sample:100"),
+                           variant_epochs=5, op_prune_archs="sample:100"),
     "paper": StudyProtocol(),
 }
