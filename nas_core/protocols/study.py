@@ -29,7 +29,7 @@ class StudyProtocol:
 
 
 PROFILES = {
-    "smoke": StudyProtocol(eval_archs="sample:50", rq4_archs="sample:20", supernet_seeds=(0, 1),
+    "smoke": StudyProtocol(eval_archs="sample:50", rq4_archs="sample:10", supernet_seeds=(0, 1),
                            rq3_samplers=("deiso", "fair", "mc:2"), prune_fractions=(0.5,),
                            prune_at=None, ensemble_last=2, zs_batch_sizes=(16, 32), zs_batches=(1, 2),
                            search_budgets=(10,), search_seeds=3, bootstrap=100, diag_archs=6,
@@ -37,8 +37,8 @@ PROFILES = {
                            variant_epochs=2, op_prune_archs="sample:30"),
     # quick (2 CPU cores, < 60 min): the headline de-iso supernets and the iso baseline train the
     # profile's 20 epochs; fair, MC counts, op and soft pruning train variant_epochs = 5 (fair's 5
-    # epochs = 1.25x iso's 20 epochs of arch updates); RQ4 varies inputs/batching on 30 archs
-    "quick": StudyProtocol(eval_archs="sample:300", rq4_archs="sample:30", supernet_seeds=(0, 1),
+    # epochs = 1.25x iso's 20 epochs of arch updates); RQ4 varies inputs/batching on 20 archs
+    "quick": StudyProtocol(eval_archs="sample:300", rq4_archs="sample:20", supernet_seeds=(0, 1),
                            rq3_samplers=("deiso",), prune_fractions=(0.25, 0.5),
                            prune_at=None, ensemble_last=3, zs_batch_sizes=(32, 64), zs_batches=(1, 2),
                            search_budgets=(20, 50), search_seeds=10, bootstrap=500, diag_archs=16,
