@@ -37,8 +37,10 @@ PROFILES = {
                            variant_epochs=2, op_prune_archs="sample:30"),
     # quick (2 CPU cores, < 60 min): the headline de-iso supernets and the iso baseline train the
     # profile's 20 epochs; fair, MC counts, op and soft pruning train variant_epochs = 5 (fair's 5
-    # epochs = 1.25x iso's 20 epochs of arch updates); RQ4 varies inputs/batching on 20 archs
-    "quick": StudyProtocol(eval_archs="sample:300", rq4_archs="sample:20", supernet_seeds=(0, 1),
+    # epochs = 1.25x iso's 20 epochs of arch updates); RQ4 varies inputs/batching on 15 archs; proxies on
+    # C16/N5 cost ~10 CPU-s per arch for 64 images (grasp's Hessian-vector product is half of it),
+    # so 200 archs are evaluated
+    "quick": StudyProtocol(eval_archs="sample:200", rq4_archs="sample:15", supernet_seeds=(0, 1),
                            rq3_samplers=("deiso",), prune_fractions=(0.25, 0.5),
                            prune_at=None, ensemble_last=3, zs_batch_sizes=(32, 64), zs_batches=(1, 2),
                            search_budgets=(20, 50), search_seeds=10, bootstrap=500, diag_archs=16,
