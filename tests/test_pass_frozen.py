@@ -104,3 +104,27 @@ def test_pass_equals_frozen_computation(arch):
     # each proxy alone takes its own (smaller) pass: same values
     for name in NAMES:
         assert score_network(net, x, y, [name])[name][0] == pytest.approx(want[name], rel=1e-6, abs=1e-12), name
+
+
+def test_values_come_to_the_host_unchanged():
+    from nas_core.proxies.api import _to_floats
+
+    values = [torch.tensor(0.1, dtype=torch.float32), torch.tensor(1e300, dtype=torch.float64), 3,
+              torch.tensor(float("nan")), torch.tensor([2.5])]
+    got = _to_floats(values)
+    assert got[:3] == [float(torch.tensor(0.1, dtype=torch.float32)), 1e300, 3.0]  # float32 exactly, float64 kept
+    assert got[3] != got[3] and got[4] == 2.5
+
+
+def test_gpu_projection_script_runs_on_cpu(capsys):
+    import importlib.util
+    import types
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_zeroshot.py"
+    spec = importlib.util.spec_from_file_location("bench_zeroshot", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.all_space_projection(types.SimpleNamespace(device="cpu", archs=2, batch=8, C=4, N=1))
+    out = capsys.readouterr().out
+    assert "archs/s" in out and "projected for all 15625" in out and "0 NaN" in out

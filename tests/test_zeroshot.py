@@ -6,8 +6,8 @@ import pytest
 from torch import nn
 
 from nas_core.data.images import fashion_mnist_dir
-from nas_core.errors import BadParameter
 from nas_core.engines import zeroshot
+from nas_core.errors import BadParameter
 from nas_core.space import nb201
 
 ARCHS = ["|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",

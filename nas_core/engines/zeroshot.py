@@ -197,7 +197,7 @@ def _workers(workers: int | None, todo: int, device: str, make_network) -> int:
 
             try:
                 pickle.dumps(make_network)
-            except Exception as exc:  # noqa: BLE001 - any pickling failure means: cannot ship it
+            except Exception as exc:  # any pickling failure means: cannot ship it
                 raise BadParameter("make_network cannot be sent to worker processes (not picklable)",
                                    fix="pass a module-level function, or workers=1") from exc
         return workers
