@@ -63,7 +63,7 @@ def ranking_summary(crit: pd.DataFrame, what: str, effects: dict[str, Effect] | 
                          + "; ".join(f"{e} ({effects[e].interval_text()})" for e in beat) + ".")
         if unclear:
             lines.append(f"{', '.join(unclear)} score(s) above it, but the difference is not detectable at this "
-                         "profile (the paired interval includes 0)" if effects else
+                         "profile (the paired interval includes 0)." if effects else
                          f"{', '.join(unclear)} score(s) above it (point estimates; no paired interval computed).")
         if not beat and not unclear:
             lines.append("No proxy scores above it — a plain size count ranks at least as well.")
