@@ -155,3 +155,21 @@ def test_worker_count_choice():
         zeroshot._workers(2, 5, "cuda", None)
     with pytest.raises(BadParameter):  # a lambda cannot be sent to a worker process
         zeroshot._workers(2, 5, "cpu", lambda ops, seed: None)
+
+
+def _workers_in_daemon(queue):
+    from nas_core.engines.zeroshot import _workers
+
+    queue.put(_workers(None, 1000, "cpu", None))
+
+
+def test_default_workers_stay_serial_inside_a_daemonic_process():
+    """Pool and cluster workers are daemonic and may not start children: the sweep runs serially."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_workers_in_daemon, args=(queue,), daemon=True)
+    proc.start()
+    proc.join(120)
+    assert queue.get(timeout=10) == 1

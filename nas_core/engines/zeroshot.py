@@ -203,6 +203,10 @@ def _workers(workers: int | None, todo: int, device: str, make_network) -> int:
         return workers
     if not str(device).startswith("cpu") or make_network is not None or not _main_is_importable():
         return 1
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:  # a pool or cluster worker may not start children
+        return 1
     import os
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
