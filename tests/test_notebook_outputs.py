@@ -71,3 +71,13 @@ def test_outputs_carry_no_absolute_path_of_this_machine(profile_root):
             text = f.read_text(errors="ignore")
             bad += [f"{f.relative_to(ROOT)}: {p}" for p in _machine_paths() if p in text]
     assert not bad, "absolute paths in committed outputs:\n" + "\n".join(bad[:10])
+
+
+def test_readme_reproduction_block_is_generated_from_the_committed_quick_outputs():
+    import subprocess
+    import sys
+
+    if not list((ROOT / "outputs" / "quick" / "tables").glob("*_reproduction.csv")):
+        pytest.skip("no quick outputs with reproduction tables")
+    rc = subprocess.run([sys.executable, str(ROOT / "scripts" / "readme_reproduction.py"), "--check"]).returncode
+    assert rc == 0, "README's reproduction block is out of date: run python scripts/readme_reproduction.py"

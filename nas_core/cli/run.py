@@ -83,12 +83,16 @@ def run_all(args) -> int:
 
 
 def execute_notebook(source: Path, target: Path, profile: str, device: str, root) -> None:
+    import os
+
     import papermill as pm
 
+    # the data root reaches the kernel through its environment, not as a parameter: the
+    # injected parameters cell is committed, and must not hold this machine's paths
+    if root:
+        os.environ["NAS_CORE_DATA"] = str(root)
     pm.execute_notebook(str(source), str(target), kernel_name="python3", progress_bar=False,
-                        parameters={"profile": profile, "device": device,
-                                    "data_root": str(root) if root else ""},
-                        cwd=str(NOTEBOOKS_DIR))
+                        parameters={"profile": profile, "device": device}, cwd=str(NOTEBOOKS_DIR))
 
 
 def write_manifest(out: Path, profile: str, device: str, study, timings: dict, wall: float, books) -> None:

@@ -50,9 +50,10 @@ context = reproduction.profile_context(study.profile, study.benchmark, n, onesho
 # profile. Kendall's τ-b counts how many pairs of architectures the proxy orders like the truth
 # (1 = all, 0 = chance, −1 = reversed). Intervals are bootstrap 95 % intervals over architectures.
 #
-# **Caveat.** Small profiles compute the proxies on a reduced network and batch; the study used
-# NAS-Bench-201's own network and batches of 128, so the verdicts below say when a number is
-# not comparable.
+# **Caveat.** Every profile computes the proxies on the benchmark's own network (NAS-Bench-201:
+# C16/N5), but small profiles use fewer architectures, fewer and smaller batches and one init
+# seed (the study: 10 batches of 128, 3 seeds), so the verdicts below say when a number is not
+# comparable.
 
 # %%
 zs_raw = study.zs_scores()
