@@ -93,6 +93,23 @@ def execute_notebook(source: Path, target: Path, profile: str, device: str, root
         os.environ["NAS_CORE_DATA"] = str(root)
     pm.execute_notebook(str(source), str(target), kernel_name="python3", progress_bar=False,
                         parameters={"profile": profile, "device": device}, cwd=str(NOTEBOOKS_DIR))
+    _relative_papermill_paths(Path(target))
+
+
+def _relative_papermill_paths(path: Path) -> None:
+    """papermill records absolute input/output paths in the notebook's metadata; committed
+    outputs keep them relative to the repository."""
+    import json
+
+    from nas_core.cache import atomic_write_text
+
+    nb = json.loads(path.read_text())
+    meta = nb.get("metadata", {}).get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if meta.get(key):
+            p = Path(meta[key])
+            meta[key] = str(p.relative_to(REPO_ROOT)) if p.is_relative_to(REPO_ROOT) else p.name
+    atomic_write_text(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
 def write_manifest(out: Path, profile: str, device: str, study, timings: dict, wall: float, books) -> None:
