@@ -36,7 +36,7 @@ MAX_LINES = 6  # lines per axes a lecture can read; beyond: small multiples or a
 def family(name) -> str:
     n = str(name).lower()
     if n.startswith("os_") or n.startswith("os ") or "supernet" in n or "checkpoint" in n or "weights" in n \
-            or "scores" in n:
+            or "scores" in n or "seed" in n:
         return "one-shot"
     if n in ("params", "flops", "#params", "#flops"):
         return "complexity baseline"
@@ -65,6 +65,10 @@ def distinct_colours(n: int) -> list:
 def integer_ticks(ax, axis: str = "x") -> None:
     """Epochs, batches and queries are whole numbers."""
     getattr(ax, f"{axis}axis").set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    lo, hi = getattr(ax, f"get_{axis}lim")()
+    if hi - lo < 2:  # a single point: widen so that the ticks can be integers
+        mid = round((lo + hi) / 2)
+        getattr(ax, f"set_{axis}lim")(mid - 1, mid + 1)
 
 
 def family_legend(ax, loc: str = "lower right") -> None:
