@@ -169,7 +169,7 @@ def test_cli_wide_csv(tmp_path, scores, fake_truth, capsys):
     scores.to_csv(path, index=False)
     rc = main(["evaluate", "--scores", str(path), "--benchmark", "nb201", "--dataset", "cifar10",
                "--metric", "test_acc_200ep", "--out", str(out), "--data-root", "/somewhere",
-               "--negate", "loss"])
+               "--negate", "loss", "--truth", "raw"])
     assert rc == 0 and fake_truth == [("nb201", "/somewhere")]
     table = pd.read_csv(out)
     assert list(table.columns[:4]) == ["estimator", "criterion", "k", "value"]
@@ -237,12 +237,18 @@ def test_cli_params_tau_matches_scipy_on_real_benchmark(tmp_path, nb201_truth, d
     space[["index", "params_M_cifar10"]].rename(columns={"params_M_cifar10": "params"}).to_csv(scores, index=False)
     out = tmp_path / "crit.csv"
     assert cli_main(["evaluate", "--scores", str(scores), "--benchmark", "nb201", "--dataset", "cifar10",
-                     "--metric", "test_acc_200ep", "--data-root", str(data_root), "--out", str(out)]) == 0
+                     "--metric", "test_acc_200ep", "--data-root", str(data_root), "--truth", "raw", "--out", str(out)]) == 0
     table = pd.read_csv(out)
     got = table[(table["estimator"] == "params") & (table["criterion"] == "kendall_tau_b")]["value"].item()
     ref = stats.kendalltau(space["params_M_cifar10"], nb201_truth["cifar10_test_acc_200ep"]).statistic
     assert got == pytest.approx(ref, abs=1e-12)
     assert 0.5 < ref < 0.7  # #params is a strong baseline on NB201 CIFAR-10
+    # the default truth is the study's: each architecture carries its isomorphism class's mean
+    assert cli_main(["evaluate", "--scores", str(scores), "--data-root", str(data_root), "--out", str(out)]) == 0
+    table = pd.read_csv(out)
+    got = table[(table["estimator"] == "params") & (table["criterion"] == "kendall_tau_b")]["value"].item()
+    means = nb201_truth.groupby("iso_class")["cifar10_test_acc_200ep"].transform("mean")
+    assert got == pytest.approx(stats.kendalltau(space["params_M_cifar10"], means).statistic, abs=1e-12)
 
 
 def test_per_batch_supernet_scores_are_averaged_and_checkpoints_never_mixed(tmp_path):

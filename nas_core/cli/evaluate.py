@@ -37,6 +37,9 @@ def register(subparsers) -> None:
     p.add_argument("--dataset", default=None, help="ground-truth dataset (default: the benchmark's, cifar10 on nb201)")
     p.add_argument("--metric", default=None,
                    help="ground-truth metric (default: the benchmark's, test_acc_200ep on nb201)")
+    p.add_argument("--truth", choices=("class-mean", "raw"), default="class-mean",
+                   help="ground truth of an architecture: the mean over its isomorphism class (the study's, "
+                        "default) or its own benchmark value (raw)")
     p.add_argument("--deiso", action="store_true",
                    help="average scores and truth inside each isomorphism class first")
     p.add_argument("--out", default=None, help="write the tidy table to this .csv/.parquet")
@@ -138,6 +141,10 @@ def run_evaluate(args) -> int:
     scores = read_scores(args.scores)
     frame, column = _ground_truth(args)
     truth = frame.set_index("index")[column]
+    if args.truth == "class-mean" and "iso_class" in frame.columns:
+        from nas_core.data.groundtruth import class_mean_truth
+
+        truth = class_mean_truth(frame, column)  # isomorphic cells compute one function: one truth
     if args.deiso:
         if "iso_class" not in frame.columns:
             raise BadData(f"ground truth of {args.benchmark} has no iso_class column; --deiso needs it")
@@ -145,7 +152,7 @@ def run_evaluate(args) -> int:
     negate = [c.strip() for c in args.negate.split(",") if c.strip()]
     table = evaluate(scores, truth, invalid=args.invalid, bootstrap=args.bootstrap, seed=args.seed,
                      negate=negate, bin_width=args.sparse_bin)
-    print(f"ground truth: {args.benchmark} {column}{' (de-isomorphic classes)' if args.deiso else ''}; "
+    print(f"ground truth: {args.benchmark} {column} ({args.truth}){' (de-isomorphic classes)' if args.deiso else ''}; "
           f"{len(scores)} architectures; invalid scores: {args.invalid}"
           + (f"; negated: {', '.join(negate)}" if negate else ""))
     print(format_table(table))
