@@ -13,14 +13,19 @@ import pandas as pd
 from nas_core import criteria as C
 
 
+def flops_groups(flops, n_groups: int = 5) -> np.ndarray:
+    """FLOPs quantile group of each architecture (0 = smallest; ties share the lower group)."""
+    ranks = pd.Series(np.asarray(flops, dtype=float)).rank(method="min").to_numpy() - 1
+    return np.minimum((ranks * n_groups // len(ranks)).astype(int), n_groups - 1)
+
+
 def group_bias(score: pd.Series, truth: pd.Series, flops: pd.Series, n_groups: int = 5) -> pd.DataFrame:
     """score, truth, flops: Series indexed by architecture id (same ids). Returns
     group, n, flops_min, flops_max, mean_rd, tau."""
     ids = score.index
     s, t, f = score.to_numpy(float), truth.reindex(ids).to_numpy(float), flops.reindex(ids).to_numpy(float)
     rd = C.ranking_difference(s, t, fraction=True)
-    ranks = pd.Series(f).rank(method="min").to_numpy() - 1
-    groups = np.minimum((ranks * n_groups // len(f)).astype(int), n_groups - 1)
+    groups = flops_groups(f, n_groups)
     rows = []
     for g in range(n_groups):
         m = groups == g

@@ -188,10 +188,10 @@ class Study:
 
     def complexity_slopes(self, wide: pd.DataFrame) -> dict:
         """{estimator: Effect of the ranking-difference slope per FLOPs group} (bootstrap over archs)."""
+        from nas_core.analyses.complexity_bias import flops_groups
         from nas_core.analyses.effects import slope_effect
 
-        flops = self.flops(wide["index"]).to_numpy(float)
-        groups = np.minimum((pd.Series(flops).rank(method="min").to_numpy() - 1) * 5 // len(flops), 4)
+        groups = flops_groups(self.flops(wide["index"]).to_numpy(float))  # the groups of complexity_bias
         truth = self.truth.reindex(wide["index"]).to_numpy(float)
         return {c: slope_effect(self.score_series(wide, c).to_numpy(), truth, groups, n_boot=min(self.plan.bootstrap, 300))
                 for c in wide.columns if c != "index"}
@@ -404,7 +404,7 @@ class Study:
         flops = self.flops(wide["index"])
         frames = []
         for est in [c for c in wide.columns if c != "index"]:
-            score = pd.Series(wide[est].to_numpy() * (-1 if est.endswith("loss") else 1), index=wide["index"].to_numpy())
+            score = self.score_series(wide, est)
             frames.append(group_bias(score, self.truth.reindex(wide["index"]), flops).assign(estimator=est))
         return pd.concat(frames, ignore_index=True)
 
@@ -833,9 +833,7 @@ class Study:
             f"(seed differences {', '.join(f'{d:+.3f}' for d in e.seed_deltas)})",
             os_withheld or ("the seeds disagree on the sign" if e.seed_deltas and np.isfinite(e.low)
                             and (e.low > 0 or e.high < 0) and e.direction == 0 else ""))
-        real = self.zs_table(self.zs_scores(indices=self.rq4_indices), vote=False)
-        noise = self.zs_table(self.zs_scores(input_mode="noise", indices=self.rq4_indices), vote=False)
-        gaps = {c: e for c, e in self.column_effects(real, noise).items() if c not in ("params", "flops")}
+        gaps = self.input_mode_effects()
         if gaps:
             detect = [c for c, e in gaps.items() if e.direction != 0]
             mean_gap = float(np.mean([abs(e.delta) for e in gaps.values()]))
