@@ -179,8 +179,8 @@ def sweep(args) -> None:
     table = nb201.space_table()
     picks = np.random.default_rng(1).choice(np.flatnonzero(table.has_conv_path), size=args.archs, replace=False)
     todo = [(int(i), nb201.format_arch(table.ops[i])) for i in picks]
-    job = _Job(args.proxies.split(","), (20,), [_random_batch(args.batch, "cpu")], dataset_macro("cifar10"),
-               args.C, args.N, 10, 3, "cpu", None)
+    job = _Job(args.proxies.split(","), (20,), [_random_batch(args.batch, "cpu")], "nb201",
+               args.C, args.N, 3, 10, "cpu", None)
     print(f"sweep: {args.archs} archs, C={args.C} N={args.N} batch={args.batch}, {cores} cores, torch {torch.__version__}")
     values, rates = {}, {}
     for mode, n_workers, threads in (("threads", 1, cores), ("processes", workers, 1)):
@@ -199,10 +199,10 @@ def sweep(args) -> None:
 
 def all_space_projection(args) -> None:
     """The prepared GPU check: archs/s for all network proxies, projected to all 15,625."""
-    from nas_core.proxies import ALL_NETWORK_PROXIES
+    from nas_core.proxies import available
 
     device = resolve_device(args.device)
-    names = list(ALL_NETWORK_PROXIES)
+    names = [n for n in available() if n not in ("vote", "fisher_channel")]
     table = nb201.space_table()
     picks = np.random.default_rng(2).choice(len(table.ops), size=args.archs, replace=False)
     x, y = _random_batch(args.batch, device)

@@ -155,11 +155,6 @@ def quarantine(path: Path, reason: str) -> Path | None:
     return target
 
 
-def read_frame(path: Path) -> pd.DataFrame:
-    path = Path(path)
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-
-
 _DIGEST = re.compile(r"-h([0-9a-f]{16})\.parquet$")
 
 

@@ -46,6 +46,13 @@ def data_root(explicit: str | os.PathLike | None = None, *, required: bool = Fal
     return root
 
 
+def use_data_root(root) -> None:
+    """Entry points resolve the data root once and publish it here (the environment, so worker
+    processes see it too); engines below read it with `data_root()`, and nothing records it."""
+    if root is not None:
+        os.environ[ENV_DATA] = str(root)
+
+
 def cache_dir() -> Path:
     """Computed results (scores, supernet runs, decoded images); safe to delete."""
     path = Path(os.environ.get(ENV_CACHE) or REPO_ROOT / ".cache")

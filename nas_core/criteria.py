@@ -751,3 +751,9 @@ def paired_difference(pred_a, pred_b, true, criterion: str = "kendall_tau_b", n_
     vb = bootstrap_values(b, t, n_boot, seed, criteria=[criterion])[criterion]
     lo, hi = _percentiles(va - vb, level)
     return float(delta), lo, hi
+
+
+def overall(crit, criterion: str = "kendall_tau_b"):
+    """The rows of a tidy criteria table (`engines.evaluate.evaluate`) for one criterion that
+    has no K (tau, Spearman, ...). Lives here so the analyses need no import from the engines."""
+    return crit[(crit["criterion"] == criterion) & crit["k"].isna()]

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nas_core.cache import atomic_write_json, atomic_write_text
+from nas_core.cache import atomic_write_frame, atomic_write_json, atomic_write_text
 from nas_core.config import REPO_ROOT, outputs_dir, running_in_notebook
 
 RQ_TITLES = {"rq1": "RQ1 — ranking quality of one-shot and zero-shot estimators",
@@ -408,3 +408,35 @@ def _reproduction_lines(root: Path, profile: str) -> list[str]:
     counts = R.summary(frames)
     return ["## The study's published numbers beside the kit's", "", markdown_table(counts),
             R.markdown_section(frames, profile)]
+
+
+def write_cross_benchmark_summary(profile: str, benchmarks_: list[str]) -> Path:
+    """The study's first table across benchmarks: per benchmark, tau and P@top 5 % of OS acc,
+    OS loss, #params and the best zero-shot estimators, read from each benchmark's RQ1
+    leaderboard (outputs/<profile>[-<benchmark>]/tables/rq1_leaderboard.csv). Written to
+    outputs/<profile>-summary/cross_benchmark.{csv,md}."""
+    rows = []
+    for name in benchmarks_:
+        path = outputs_dir(profile, name) / "tables" / "rq1_leaderboard.csv"
+        if not path.is_file():
+            rows.append({"benchmark": name, "note": "no RQ1 leaderboard (run rq1 for this benchmark)"})
+            continue
+        board = pd.read_csv(path)
+        by = board.set_index("estimator")
+        row = {"benchmark": name, "n archs": int(board["n"].max())}
+        for est in ("os_acc", "os_loss", "params", "flops"):
+            if est in by.index:
+                row[f"{est} τ-b"] = by.loc[est, "τ-b"]
+                row[f"{est} P@top 5 %"] = by.loc[est, "P@top 5 %"]
+        zs = board[~board["estimator"].isin(["os_acc", "os_loss", "params", "flops"])
+                   & ~board["estimator"].str.startswith("os_")].sort_values("τ-b", ascending=False)
+        row["best zero-shot (τ-b)"] = ", ".join(f"{e} {t:.2f}" for e, t in zip(zs["estimator"][:3], zs["τ-b"][:3]))
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    out = outputs_dir(profile, "summary")
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_frame(out / "cross_benchmark.csv", frame)
+    atomic_write_text(out / "cross_benchmark.md", f"# Cross-benchmark summary (`{profile}` profile)\n\n"
+                      "Kendall's τ-b and P@top 5 % of each estimator against the benchmark's own ground truth, "
+                      "from each benchmark's RQ1 leaderboard.\n\n" + markdown_table(frame) + "\n")
+    return out / "cross_benchmark.md"

@@ -14,7 +14,7 @@ import pandas as pd
 
 KEY = ["index", "seed", "batch", "proxy"]
 PROXIES = ["params", "flops"]
-SETTINGS = dict(seeds=(20,), batches=1, batch_size=8, dataset="fmnist16", C=4, N=1, progress=False)
+SETTINGS = dict(seeds=(20,), batches=1, batch_size=8, dataset="fmnist16", benchmark="mini", C=4, N=1, progress=False)
 
 
 def _archs(n):

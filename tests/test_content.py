@@ -176,8 +176,11 @@ def test_outputs_are_keyed_by_benchmark_and_non_default_truth():
 def test_study_data_description_has_no_absolute_path(tmp_path):
     from nas_core.engines.study import Study
 
+    from nas_core import benchmarks
+
     study = Study.__new__(Study)
     study.benchmark, study.data_root = "nb201", tmp_path / "nasdata"
+    study.bench = benchmarks.get("nb201")
     text = study.data_description()
     assert "nasdata" in text and str(tmp_path) not in text and "/" not in text
 

@@ -106,7 +106,7 @@ def _sweep(indices):
     lookup = dict(zip(truth["index"], truth["arch_str"]))
     indices = truth["index"].tolist()[:indices]
     return run_zero_shot(indices, [lookup[i] for i in indices], ["params", "flops"], seeds=(20,), batches=1,
-                         batch_size=8, dataset="fmnist16", C=4, N=1, chunk=2, progress=False)
+                         batch_size=8, dataset="fmnist16", benchmark="mini", C=4, N=1, chunk=2, progress=False)
 
 
 @pytest.mark.parametrize("how", ["truncate", "zero", "flip"])

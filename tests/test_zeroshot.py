@@ -20,7 +20,7 @@ needs_fmnist = pytest.mark.skipif(fashion_mnist_dir() is None, reason="Fashion-M
 
 def sweep(**kw):
     args = dict(indices=range(len(ARCHS)), arch_strs=ARCHS, proxies=PROXIES, seeds=[20], batches=2, batch_size=16,
-                dataset="fmnist", C=4, N=1, progress=False, chunk=1)
+                dataset="fmnist", benchmark="mini", C=4, N=1, progress=False, chunk=1)
     args.update(kw)
     return zeroshot.run_zero_shot(**args)
 
@@ -126,7 +126,9 @@ def test_complexity_baselines_describe_the_benchmarks_network_not_the_proxy_netw
     # the mini benchmark's network (C8/N1, 16x16, 1 channel), although the proxies ran on C4/N1
     p_m, f_m = params_flops(ops, Macro(C=8, N=1, resolution=16, num_classes=10, in_channels=1))
     assert np.allclose(got["params"], p_m) and np.allclose(got["flops"], f_m)
-    assert zeroshot.benchmark_macro("cifar10") == Macro(C=16, N=5, resolution=32, num_classes=10)
+    from nas_core import benchmarks
+
+    assert benchmarks.get("nb201").macro() == Macro(C=16, N=5, resolution=32, num_classes=10)
 
 
 @needs_fmnist

@@ -16,16 +16,20 @@ FEATURES = ("params_M", "flops_M", "n_live_skip", "depth", "n_live_edges", "n_no
             "n_nor_conv_1x1", "n_nor_conv_3x3", "n_avg_pool_3x3")
 
 
-def preferences(wide: pd.DataFrame, truth: pd.Series, arch_strs) -> pd.DataFrame:
-    """Tidy: estimator (column names, plus 'truth'), feature, spearman."""
-    feats = arch_features(arch_strs)
-    feats["n_live_skip"] = _live_skips(arch_strs)
+def preferences(wide: pd.DataFrame, truth: pd.Series, arch_strs=None, feats: pd.DataFrame | None = None,
+                features=FEATURES) -> pd.DataFrame:
+    """Tidy: estimator (column names, plus 'truth'), feature, spearman. `feats` (one row per
+    row of `wide`, any space's features) replaces NB201's features of `arch_strs`."""
+    if feats is None:
+        feats = arch_features(arch_strs)
+        feats["n_live_skip"] = _live_skips(arch_strs)
+    features = [f for f in features if f in feats.columns]
     columns = {c: wide[c].to_numpy(float) for c in wide.columns if c != "index"}
     columns["truth"] = truth.reindex(wide["index"]).to_numpy(float)
     rows = []
     for name, values in columns.items():
         ok = np.isfinite(values)
-        for f in FEATURES:
+        for f in features:
             x = feats[f].to_numpy(float)[ok]
             rho = stats.spearmanr(values[ok], x).statistic if np.ptp(x) > 0 and np.ptp(values[ok]) > 0 else np.nan
             rows.append({"estimator": name, "feature": f, "spearman": float(rho)})

@@ -11,12 +11,7 @@ import numpy as np
 import pandas as pd
 
 from nas_core import criteria as C
-
-
-def flops_groups(flops, n_groups: int = 5) -> np.ndarray:
-    """FLOPs quantile group of each architecture (0 = smallest; ties share the lower group)."""
-    ranks = pd.Series(np.asarray(flops, dtype=float)).rank(method="min").to_numpy() - 1
-    return np.minimum((ranks * n_groups // len(ranks)).astype(int), n_groups - 1)
+from nas_core.space.features import flops_groups  # one quantile rule for sampling and for the bias table
 
 
 def group_bias(score: pd.Series, truth: pd.Series, flops: pd.Series, n_groups: int = 5) -> pd.DataFrame:

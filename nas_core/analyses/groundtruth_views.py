@@ -40,6 +40,14 @@ def views_for(truth_frame: pd.DataFrame, benchmark: str, indices, truth_column: 
             views["low_fidelity_12_epochs"] = pd.DataFrame([{
                 "estimator": "cifar10valid_valid_acc_12ep", "ground_truth": truth_column, "n": len(sub),
                 "kendall_tau_b": stats.kendalltau(x, y).statistic, "spearman": stats.spearmanr(x, y).statistic}])
+    elif benchmark != "mini":  # a sampled table (NB301): how much of the truth #params/#FLOPs already order
+        sub = truth_frame[truth_frame["index"].isin(indices)]
+        cols = [c for c in ("params_M", "flops_M") if c in sub.columns]
+        y = sub[truth_column].to_numpy(float)
+        views["complexity_vs_truth"] = pd.DataFrame([{
+            "estimator": c, "ground_truth": truth_column, "n": len(sub),
+            "kendall_tau_b": stats.kendalltau(sub[c].to_numpy(float), y).statistic,
+            "spearman": stats.spearmanr(sub[c].to_numpy(float), y).statistic} for c in cols])
     else:
         sub = truth_frame[truth_frame["index"].isin(indices)]
         seeds = {c: c for c in sub.columns if c.startswith("fmnist_test_acc_seed")}

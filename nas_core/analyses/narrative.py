@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from nas_core.analyses.effects import Effect, describe
-from nas_core.engines.evaluate import overall
+from nas_core.criteria import overall
 
 TAU = "kendall_tau_b"
 
@@ -359,7 +359,7 @@ def rq3_conclusions(samplers, post, pruning, ensemble, affine, withheld: str = "
             out.append(f"**OS loss vs OS acc.** The negated loss ranks better than the accuracy for {wins} of "
                        f"{len(acc)} samplers at the last checkpoint (point values; accuracy on few held-out "
                        "batches ties many architectures, the loss does not).")
-    p = _scalar(post)
+    p = _scalar(post) if post is not None else pd.DataFrame()
     if len(p) >= 2:
         vals = p.set_index("estimator")["value"]
         out.append("**Post-de-isomorphism.** " + "; ".join(f"{k}: τ = {_fmt(v)}" for k, v in vals.items())
@@ -372,7 +372,7 @@ def rq3_conclusions(samplers, post, pruning, ensemble, affine, withheld: str = "
         out.append(f"**Temporal ensemble.** Best: {e.iloc[0]['estimator']} (τ = {_fmt(e.iloc[0]['value'])}); "
                    + "; ".join(f"{r['estimator']} {_fmt(r['value'])}" for _, r in e.iloc[1:].iterrows())
                    + " (point values, one supernet).")
-    a = overall(affine)
+    a = overall(affine) if affine is not None else pd.DataFrame()
     if not a.empty and "estimator" in a.columns:
         la = a[(a["epoch"] == a["epoch"].max()) & (a["estimator"] == "os_acc")].set_index("variant")["value"]
         if len(la) == 2:

@@ -5,7 +5,7 @@ import pandas as pd
 
 from nas_core.analyses.plots import (ONE_SHOT_COLOURS, _empty, distinct_colours, integer_ticks, layer_heatmap,
                                       plt, sns)
-from nas_core.engines.evaluate import overall
+from nas_core.criteria import overall
 
 
 def mean_os_acc(frame: pd.DataFrame):

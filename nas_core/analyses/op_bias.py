@@ -16,39 +16,29 @@ import numpy as np
 import pandas as pd
 
 from nas_core.space import nb201
-
-
-def mutation_pairs(kit_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(i, j, from_op, to_op) positions into `kit_ids` of every ordered one-mutation pair."""
-    kit_ids = np.asarray(kit_ids, dtype=np.int64)
-    pos = np.full(nb201.N_ARCHS, -1)
-    pos[kit_ids] = np.arange(len(kit_ids))
-    ops = nb201.all_ops()[kit_ids].astype(np.int64)
-    out_i, out_j, out_a, out_b = [], [], [], []
-    for e in range(nb201.N_EDGES):
-        step = nb201.N_OPS ** (nb201.N_EDGES - 1 - e)
-        for b in range(nb201.N_OPS):
-            a = ops[:, e]
-            target = kit_ids + (b - a) * step
-            j = pos[target]
-            ok = (a != b) & (j >= 0)
-            out_i.append(np.flatnonzero(ok))
-            out_j.append(j[ok])
-            out_a.append(a[ok])
-            out_b.append(np.full(ok.sum(), b))
-    return tuple(np.concatenate(v) for v in (out_i, out_j, out_a, out_b))
+from nas_core.space.nb201 import mutation_pairs  # noqa: F401 - re-exported (RQ5 search, tests)
 
 
 def mutation_bias(kit_ids, score, truth) -> pd.DataFrame:
-    """Tidy: from_op, to_op, n_pairs, n_isomorphic_excluded, p_estimate_up, p_truth_up, bias."""
-    score, truth = np.asarray(score, float), np.asarray(truth, float)
+    """NB201 cells: tidy from_op, to_op, n_pairs, n_isomorphic_excluded, p_estimate_up,
+    p_truth_up, bias over every one-mutation pair among `kit_ids`."""
     kit_ids = np.asarray(kit_ids, dtype=np.int64)
     i, j, a, b = mutation_pairs(kit_ids)
     iso = nb201.space_table().iso_key
-    no_op = iso[kit_ids[i]] == iso[kit_ids[j]]
+    pairs = pd.DataFrame({"i": i, "j": j, "from_op": np.array(nb201.OPS)[a], "to_op": np.array(nb201.OPS)[b],
+                          "no_op": iso[kit_ids[i]] == iso[kit_ids[j]]})
+    return pair_bias(pairs, score, truth)
+
+
+def pair_bias(pairs: pd.DataFrame, score, truth) -> pd.DataFrame:
+    """Any space: `pairs` has positions i, j into score/truth, from_op, to_op and no_op (the two
+    architectures compute the same function); the same tidy table as `mutation_bias`."""
+    score, truth = np.asarray(score, float), np.asarray(truth, float)
+    i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+    no_op = pairs["no_op"].to_numpy(bool)
     kept = ~no_op
     # excluded pairs become NaN so that the means skip them; a cell of only no-op pairs stays (n_pairs 0)
-    frame = pd.DataFrame({"from_op": np.array(nb201.OPS)[a], "to_op": np.array(nb201.OPS)[b], "kept": kept,
+    frame = pd.DataFrame({"from_op": pairs["from_op"].to_numpy(), "to_op": pairs["to_op"].to_numpy(), "kept": kept,
                           "no_op": no_op, "est_up": np.where(kept, score[j] > score[i], np.nan),
                           "true_up": np.where(kept, truth[j] > truth[i], np.nan)})
     out = frame.groupby(["from_op", "to_op"], as_index=False).agg(

@@ -12,7 +12,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from nas_core.space.nb201 import OPS  # noqa: E402
-from nas_core.engines.evaluate import overall  # noqa: E402
+from nas_core.criteria import overall  # noqa: E402
 
 sns.set_theme(style="whitegrid", context="notebook")
 LABELS = {"kendall_tau_b": "Kendall's τ-b", "kendall_tau_a": "Kendall's τ-a", "spearman": "Spearman ρ",
@@ -283,12 +283,15 @@ def op_bias_heatmaps(frame: pd.DataFrame):
     if frame.empty:
         return _empty("no mutation pairs among the scored architectures")
     estimators = list(frame["estimator"].unique())
+    seen = set(frame["from_op"]) | set(frame["to_op"])
+    ops = list(OPS) if seen <= set(OPS) else sorted(seen)  # NB201's fixed order, else the space's ops
     fig, axes = plt.subplots(1, len(estimators), figsize=(3.6 * len(estimators) + 1.2, 3.4), squeeze=False,
                              layout="constrained")
-    names = [SHORT_OPS[o] for o in OPS]
+    names = [SHORT_OPS.get(o, o.replace("_conv_", "").replace("_pool_", "pool").replace("skip_connect", "skip"))
+             for o in ops]
     for ax, e in zip(axes[0], estimators):
         d = frame[frame["estimator"] == e]
-        mat = d.pivot_table(index="from_op", columns="to_op", values="bias").reindex(index=list(OPS), columns=list(OPS))
+        mat = d.pivot_table(index="from_op", columns="to_op", values="bias").reindex(index=ops, columns=ops)
         sns.heatmap(mat.to_numpy(dtype=float), ax=ax, cmap="RdBu_r", center=0, vmin=-1, vmax=1, annot=True,
                     fmt=".2f", annot_kws={"size": 7}, xticklabels=names, yticklabels=names, cbar=False)
         ax.set_title(e)

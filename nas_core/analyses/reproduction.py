@@ -67,10 +67,11 @@ def profile_context(profile: str, benchmark: str, n: int | None = None, oneshot:
     """What the comparability rules look at, from the profile's protocols. `oneshot`: the
     study's one-shot verdict (`Study.oneshot_verdict()`); when it is not informative, every
     row about the supernet (a `supernet_*` requirement) is "not comparable" with its reason."""
-    from nas_core.profiles import protocol
+    from nas_core import benchmarks
 
-    sn, zs = protocol("supernet", profile), protocol("zeroshot", profile)
-    own = (16, 5) if benchmark == "nb201" else (8, 1)  # zero-shot C/N None = the benchmark's own network
+    bench = benchmarks.get(benchmark)
+    sn, zs = bench.protocol("supernet", profile), bench.protocol("zeroshot", profile)
+    own = bench.network_size  # zero-shot C/N None = the benchmark's own network
     context = {"benchmark": benchmark, "supernet_epochs": sn.epochs, "supernet_network": f"C{sn.C}/N{sn.N}",
                "zs_network": f"C{zs.C or own[0]}/N{zs.N or own[1]}", "zs_batch_size": zs.batch_size, "n": n}
     if oneshot is not None and not oneshot.get("informative", True):

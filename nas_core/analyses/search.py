@@ -23,10 +23,16 @@ from nas_core.space import nb201
 
 def _neighbour_lists(kit_ids: np.ndarray) -> list[np.ndarray]:
     i, j, _, _ = mutation_pairs(kit_ids)
+    return neighbour_lists(i, j, len(kit_ids))
+
+
+def neighbour_lists(i, j, n: int) -> list[np.ndarray]:
+    """Candidate k's one-mutation neighbours (positions) from ordered pairs (i, j)."""
+    i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
     order = np.argsort(i, kind="stable")
     i, j = i[order], j[order]
-    bounds = np.searchsorted(i, np.arange(len(kit_ids) + 1))
-    return [j[bounds[k]:bounds[k + 1]] for k in range(len(kit_ids))]
+    bounds = np.searchsorted(i, np.arange(n + 1))
+    return [j[bounds[k]:bounds[k + 1]] for k in range(n)]
 
 
 def random_queries(n: int, budget: int, rng: np.random.Generator) -> np.ndarray:
@@ -63,11 +69,12 @@ def rea_queries(score: np.ndarray, neighbours, budget: int, rng: np.random.Gener
 
 
 def run_searches(wide: pd.DataFrame, arch_strs, truth_column: str = "truth", budgets=(50,), n_seeds: int = 10,
-                 estimators=None) -> pd.DataFrame:
-    """wide: index + one column per estimator (higher = better) + the truth column."""
+                 estimators=None, neighbours=None) -> pd.DataFrame:
+    """wide: index + one column per estimator (higher = better) + the truth column.
+    `neighbours` (any space: `neighbour_lists`) replaces NB201's neighbours of `arch_strs`."""
     truth = wide[truth_column].to_numpy(float)
-    kit = nb201.kit_ids_from_strings(list(arch_strs))
-    neighbours = _neighbour_lists(kit)
+    if neighbours is None:
+        neighbours = _neighbour_lists(nb201.kit_ids_from_strings(list(arch_strs)))
     estimators = list(estimators or [c for c in wide.columns if c not in ("index", truth_column)]) + [truth_column]
     best = np.nanmax(truth)
     rank_frac = pd.Series(truth).rank(ascending=False, method="min").to_numpy() / len(truth)
@@ -103,11 +110,12 @@ def incumbent_curve(score: np.ndarray, truth: np.ndarray, queried: np.ndarray) -
 
 
 def search_trajectories(wide: pd.DataFrame, arch_strs, truth_column: str = "truth", budget: int = 50,
-                        n_seeds: int = 10, estimators=None) -> pd.DataFrame:
+                        n_seeds: int = 10, estimators=None, neighbours=None) -> pd.DataFrame:
     """Best-so-far trajectories of the random and REA searches of `run_searches` (same seeds,
     same queries): estimator, method, seed, query (1..budget), incumbent_true_acc."""
     truth = wide[truth_column].to_numpy(float)
-    neighbours = _neighbour_lists(nb201.kit_ids_from_strings(list(arch_strs)))
+    if neighbours is None:
+        neighbours = _neighbour_lists(nb201.kit_ids_from_strings(list(arch_strs)))
     estimators = list(estimators or [c for c in wide.columns if c not in ("index", truth_column)]) + [truth_column]
     frames = []
     for est in estimators:

@@ -65,3 +65,28 @@ def _check(value, low, high, text) -> None:
         allowed = (f"{low}..{high}" if low is not None and high is not None else
                    f">= {low}" if low is not None else f"<= {high}")
         raise argparse.ArgumentTypeError(f"{text} is out of range: allowed {allowed}")
+
+
+BENCHMARK_HELP = "auto | nb201 | nb301 | mini (default auto: nb201 with a data root, else mini)"
+
+
+def benchmark_and_root(name, data_root_arg):
+    """The entry point's one resolution of (benchmark, data root): the root is published for the
+    engines below (`config.use_data_root`) and the choice is printed, so a default never decides
+    silently."""
+    import sys
+
+    from nas_core import benchmarks
+    from nas_core.config import data_root, use_data_root
+    from nas_core.errors import DataNotFound
+
+    root = data_root(data_root_arg)
+    resolved = benchmarks.resolve_name(name, root)
+    bench = benchmarks.get(resolved)
+    if bench.needs_data_root and root is None:
+        raise DataNotFound(f"benchmark {resolved!r} ({bench.title}) needs a data root",
+                           fix="pass --data-root DIR or set NAS_CORE_DATA (README, section Data)")
+    use_data_root(root)
+    how = "" if name not in (None, "", benchmarks.AUTO) else " (default auto: nb201 with a data root, else mini)"
+    print(f"[nas-core] benchmark: {resolved}{how}", file=sys.stderr)
+    return bench, root

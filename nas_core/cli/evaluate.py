@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nas_core.cli.checks import integer, number
+from nas_core.cli.checks import BENCHMARK_HELP, benchmark_and_root, integer, number
 from nas_core.errors import BadData, BadParameter, DataNotFound
 
 LONG_KEYS = ("index", "proxy", "value")
@@ -33,7 +33,7 @@ def register(subparsers) -> None:
                                           "estimator column of a scores file (see docs/criteria.md).")
     p.add_argument("--scores", required=True, help="scores .csv/.parquet: index + one column per estimator, "
                                                     "or tidy index, proxy, value[, seed, batch]")
-    p.add_argument("--benchmark", default="nb201", help="benchmark of the ground truth (default nb201)")
+    p.add_argument("--benchmark", default="auto", help=BENCHMARK_HELP)
     p.add_argument("--dataset", default=None, help="ground-truth dataset (default: the benchmark's, cifar10 on nb201)")
     p.add_argument("--metric", default=None,
                    help="ground-truth metric (default: the benchmark's, test_acc_200ep on nb201)")
@@ -107,21 +107,19 @@ def long_to_wide(frame: pd.DataFrame) -> pd.DataFrame:
         raise BadData(f"tidy scores repeat a ({', '.join(keys)}) combination",
                       fix="give one row per index, proxy, seed and batch")
     try:
-        value = frame["value"].astype(np.float64)
+        frame["value"].astype(np.float64)
     except (TypeError, ValueError):
         raise BadData("tidy scores: the value column is not numeric") from None
-    grouped = frame.assign(value=value, _bad=~np.isfinite(value)).groupby(["index", "proxy"], sort=True)
-    mean = grouped["value"].mean().mask(grouped["_bad"].any())  # an invalid value is never averaged away
-    wide = mean.unstack("proxy")
-    wide.columns.name = None
-    return wide.reset_index()
+    from nas_core.engines.evaluate import long_to_wide as kit_long_to_wide
+
+    return kit_long_to_wide(frame)  # the kit's one rule: an invalid value is never averaged away
 
 
 def _ground_truth(args) -> tuple[pd.DataFrame, str]:
-    from nas_core.data.groundtruth import DEFAULT_METRIC, load_ground_truth
-
-    frame = load_ground_truth(args.benchmark, args.data_root)
-    default = DEFAULT_METRIC.get(args.benchmark, (None, None))
+    bench, root = benchmark_and_root(args.benchmark, args.data_root)
+    args.benchmark = bench.name
+    frame = bench.ground_truth(root)
+    default = bench.default_metric.partition("_")[::2]
     dataset, metric = args.dataset or default[0], args.metric or default[1]
     column = f"{dataset}_{metric}"
     if column not in frame.columns or column in TRUTH_ID_COLUMNS:

@@ -20,6 +20,8 @@ def register(subparsers) -> None:
     run.add_argument("--profile", default="quick", help=f"one of {', '.join(PROFILE_NAMES)} (default quick)")
     run.add_argument("--device", default="auto", help="auto | cpu | cuda")
     run.add_argument("--data-root", default=None, help="data root (default: $NAS_CORE_DATA; none = mini benchmark)")
+    run.add_argument("--benchmark", default="auto",
+                     help="comma-separated benchmarks, e.g. nb201,nb301 (default auto: nb201 with a data root, else mini)")
     run.add_argument("--only", default="", help="comma-separated notebooks, e.g. rq1,rq3")
     run.add_argument("--shard", default=None, help="i/n: compute only this share of the work (several GPUs)")
     run.add_argument("--skip-compute", action="store_true", help="only execute the notebooks")
@@ -39,6 +41,22 @@ def select_notebooks(only: str) -> list[Path]:
 
 
 def run_all(args) -> int:
+    """Every benchmark asked for, one after the other; then the cross-benchmark summary."""
+    from nas_core.cli.checks import benchmark_and_root
+
+    names = [n.strip() for n in str(args.benchmark or "auto").split(",") if n.strip()] or ["auto"]
+    resolved = [benchmark_and_root(n, args.data_root)[0].name for n in names]  # every name checked first
+    status = 0
+    for name in dict.fromkeys(resolved):
+        status = max(status, run_benchmark(args, name))
+    if len(set(resolved)) > 1 and not args.shard:
+        from nas_core.reporting import write_cross_benchmark_summary
+
+        print(f"[run] cross-benchmark summary: {write_cross_benchmark_summary(args.profile, list(dict.fromkeys(resolved)))}")
+    return status
+
+
+def run_benchmark(args, benchmark: str) -> int:
     from nas_core.engines.study import Study
 
     profile = check_profile(args.profile)
@@ -46,8 +64,8 @@ def run_all(args) -> int:
     root = resolve_root(args.data_root)
     shard = parse_shard(args.shard)
     books = select_notebooks(args.only)
-    study = Study(profile=profile, device=device, data_root=root)
-    print(f"[run] profile={profile} device={device} data: {study.data_description()}")
+    study = Study(profile=profile, device=device, data_root=root, benchmark=benchmark)
+    print(f"[run] profile={profile} benchmark={study.benchmark} device={device} data: {study.data_description()}")
     started = time.time()
     timings: dict[str, float] = {}
     if not args.skip_compute:
@@ -64,7 +82,7 @@ def run_all(args) -> int:
         t0 = time.time()
         print(f"[run] executing {book.name} ...", flush=True)
         try:
-            execute_notebook(book, out / "notebooks" / book.name, profile, device, root)
+            execute_notebook(book, out / "notebooks" / book.name, profile, device, root, study.benchmark)
         except Exception as exc:  # noqa: BLE001 - report every failing notebook, then fail
             failures.append(f"{book.name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
             print(f"[run] {book.name} FAILED: {failures[-1]}")
@@ -82,7 +100,7 @@ def run_all(args) -> int:
     return 0
 
 
-def execute_notebook(source: Path, target: Path, profile: str, device: str, root) -> None:
+def execute_notebook(source: Path, target: Path, profile: str, device: str, root, benchmark: str = "auto") -> None:
     import os
 
     import papermill as pm
@@ -92,7 +110,8 @@ def execute_notebook(source: Path, target: Path, profile: str, device: str, root
     if root:
         os.environ["NAS_CORE_DATA"] = str(root)
     pm.execute_notebook(str(source), str(target), kernel_name="python3", progress_bar=False,
-                        parameters={"profile": profile, "device": device}, cwd=str(NOTEBOOKS_DIR))
+                        parameters={"profile": profile, "device": device, "benchmark": benchmark},
+                        cwd=str(NOTEBOOKS_DIR))
     _relative_papermill_paths(Path(target))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from nas_core.cli.checks import integer, number, table_path
+from nas_core.cli.checks import BENCHMARK_HELP, benchmark_and_root, integer, number, table_path
 from nas_core.errors import BadParameter
 from nas_core.protocols.supernet import SupernetProtocol
 from nas_core.samplers import SAMPLER_HELP
@@ -23,7 +23,7 @@ def register(subparsers) -> None:
     sn = subparsers.add_parser("supernet", help="train a weight-sharing supernet or score architectures with it")
     sub = sn.add_subparsers(dest="supernet_command", metavar="ACTION")
     train = sub.add_parser("train", help="train (rerunning resumes)")
-    train.add_argument("--benchmark", default=None, help="nb201 (CIFAR-10) | mini (Fashion-MNIST)")
+    train.add_argument("--benchmark", default="auto", help=BENCHMARK_HELP)
     train.add_argument("--profile", default="quick", help="smoke | quick | paper")
     train.add_argument("--sampler", default="iso", help=SAMPLER_HELP)
     train.add_argument("--seed", type=integer(0), default=0)
@@ -44,34 +44,27 @@ def register(subparsers) -> None:
     score.add_argument("--batches", type=integer(1), default=None)
     score.add_argument("--batch-size", type=integer(1), default=None)
     score.add_argument("--device", default="auto")
+    score.add_argument("--data-root", default=None)
     score.add_argument("--seed", type=integer(0), default=0, help="seed of sample:N")
     score.add_argument("--out", type=table_path, required=True, help="output .csv or .parquet")
     score.set_defaults(func=run_score)
 
 
-def _benchmark(name, root):
-    benchmark = name or ("nb201" if root else "mini")
-    if benchmark not in ("nb201", "mini"):
-        raise BadParameter(f"unknown benchmark {benchmark!r}", fix="use nb201 or mini")
-    return benchmark, {"nb201": "cifar10", "mini": "fmnist16"}[benchmark]
-
-
 def run_train(args) -> int:
-    from nas_core.config import data_root, resolve_device
+    from nas_core.config import resolve_device
     from nas_core.engines.supernet_train import train_supernet
-    from nas_core.profiles import protocol
-    from nas_core.samplers import make_sampler
 
-    root = data_root(args.data_root)
-    _, dataset = _benchmark(args.benchmark, root)
-    make_sampler(args.sampler, 0)  # validate before any work
+    bench, root = benchmark_and_root(args.benchmark, args.data_root)
+    bench.sampler(args.sampler, 0, data_root=root)  # validate before any work
     overrides = {f.name: getattr(args, f.name) for f in OVERRIDABLE}
     if "augment" in overrides and overrides["augment"] is not None:
         overrides["augment"] = bool(overrides["augment"])
-    proto = protocol("supernet", args.profile, sampler=args.sampler, seed=args.seed, affine=args.affine, **overrides)
+    proto = bench.protocol("supernet", args.profile, sampler=args.sampler, seed=args.seed, affine=args.affine,
+                           **overrides)
     from nas_core.engines.supernet_train import list_checkpoints
 
-    run = train_supernet(proto, args.run, dataset, root, resolve_device(args.device), protocol("data", args.profile))
+    run = train_supernet(proto, args.run, bench.images.dataset, root, resolve_device(args.device),
+                         bench.protocol("data", args.profile), benchmark=bench.name)
     epochs = list_checkpoints(run)
     print(f"run {run}: checkpoints of epochs {epochs} and log.csv ({proto.epochs} epochs trained)")
     return 0
@@ -79,10 +72,10 @@ def run_train(args) -> int:
 
 def run_score(args) -> int:
     from nas_core.cache import atomic_write_frame
-    from nas_core.config import resolve_device
-    from nas_core.data.groundtruth import load_ground_truth
+    from nas_core import benchmarks
+    from nas_core.config import data_root, resolve_device, use_data_root
     from nas_core.engines.supernet_score import score_supernet
-    from nas_core.engines.supernet_train import list_checkpoints, run_record
+    from nas_core.engines.supernet_train import benchmark_of, list_checkpoints, run_record
     from nas_core.protocols.supernet import SupernetProtocol
     from nas_core.space.selection import select_archs
 
@@ -92,9 +85,11 @@ def run_score(args) -> int:
     if not epochs:
         raise BadParameter(f"run {args.run} has no checkpoint yet", fix="train it first")
     epoch = args.epoch if args.epoch is not None else epochs[-1]
-    benchmark = "nb201" if record["dataset"] == "cifar10" else "mini"
-    truth = load_ground_truth(benchmark, record["data_root"])
-    indices = select_archs(args.archs, truth, seed=args.seed)
+    bench = benchmarks.get(benchmark_of(record))  # the run's own benchmark; data from the configured root
+    root = data_root(args.data_root)
+    use_data_root(root)
+    truth = bench.ground_truth(root)
+    indices = select_archs(args.archs, truth, seed=args.seed, bench=bench)
     lookup = dict(zip(truth["index"], truth["arch_str"]))
     frame = score_supernet(args.run, epoch, indices, [lookup[i] for i in indices],
                            args.batches or proto.score_batches, args.batch_size or proto.score_batch_size,

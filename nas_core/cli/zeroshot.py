@@ -1,14 +1,13 @@
 """`nas-core zero-shot`: sweep zero-shot proxies over architectures (cached, resumable)."""
 from __future__ import annotations
 
-from nas_core.cli.checks import integer, integer_list, name_list, table_path
-from nas_core.errors import BadParameter
+from nas_core.cli.checks import BENCHMARK_HELP, benchmark_and_root, integer, integer_list, name_list, table_path
 from nas_core.space.selection import ARCHS_HELP
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("zero-shot", help="score architectures with zero-shot proxies")
-    p.add_argument("--benchmark", default=None, help="nb201 | mini (default: nb201 with a data root, else mini)")
+    p.add_argument("--benchmark", default="auto", help=BENCHMARK_HELP)
     p.add_argument("--archs", default="sample:200", help=ARCHS_HELP)
     p.add_argument("--proxies", type=name_list, default=None, help="comma-separated (default: all of the profile)")
     p.add_argument("--batch-size", type=integer(1), default=None)
@@ -27,26 +26,20 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from nas_core.cache import atomic_write_frame
-    from nas_core.config import data_root, resolve_device
-    from nas_core.data.groundtruth import load_ground_truth
+    from nas_core.config import resolve_device
     from nas_core.engines.zeroshot import run_zero_shot, summary
-    from nas_core.profiles import protocol
     from nas_core.space.selection import select_archs
 
-    root = data_root(args.data_root)
-    benchmark = args.benchmark or ("nb201" if root else "mini")
-    dataset = {"nb201": "cifar10", "mini": "fmnist16"}.get(benchmark)
-    if dataset is None:
-        raise BadParameter(f"unknown benchmark {benchmark!r}", fix="use nb201 or mini")
-    proto = protocol("zeroshot", args.profile, C=args.C, N=args.N, batches=args.batches,
-                     batch_size=args.batch_size, seeds=args.seeds)
-    truth = load_ground_truth(benchmark, root)
-    indices = select_archs(args.archs, truth, seed=args.seed)
+    bench, root = benchmark_and_root(args.benchmark, args.data_root)
+    proto = bench.protocol("zeroshot", args.profile, C=args.C, N=args.N, batches=args.batches,
+                           batch_size=args.batch_size, seeds=args.seeds)
+    truth = bench.ground_truth(root)
+    indices = select_archs(args.archs, truth, seed=args.seed, bench=bench)
     lookup = dict(zip(truth["index"], truth["arch_str"]))
     proxies = args.proxies if args.proxies is not None else list(proto.proxies)
     frame = run_zero_shot(indices, [lookup[i] for i in indices], proxies, seeds=proto.seeds, batches=proto.batches,
                           batch_size=proto.batch_size, input_mode=args.input, device=resolve_device(args.device),
-                          dataset=dataset, data_root=root, **own_network(proto, dataset))
+                          benchmark=bench.name, C=proto.C, N=proto.N)
     written = frame["index"].nunique()
     if written != len(set(indices)):  # never claim what was not written
         raise RuntimeError(f"zero-shot produced {written} of {len(set(indices))} architectures")
@@ -54,11 +47,3 @@ def run(args) -> int:
     print(summary(frame).to_string(index=False))
     print(f"wrote {len(frame)} rows ({written} architectures) to {args.out}")
     return 0
-
-
-def own_network(proto, dataset: str) -> dict:
-    """C and N the proxies run on: the profile's override, else the benchmark's own network."""
-    from nas_core.engines.zeroshot import benchmark_macro
-
-    macro = benchmark_macro(dataset)
-    return {"C": proto.C or macro.C, "N": proto.N or macro.N}

@@ -25,7 +25,6 @@ from nas_core.cache import atomic_write_frame, config_key
 from nas_core.config import cache_dir, data_root as resolve_root
 from nas_core.errors import BadData, BadParameter, DataNotFound
 from nas_core.space import nb201
-from nas_core.space.complexity import DATASETS
 
 BENCHMARKS = ("nb201", "mini")
 COMPACT_NAMES = ("nb201_ground_truth.parquet", "nb201_ground_truth.csv")
@@ -297,15 +296,3 @@ def official_to_frame(api) -> pd.DataFrame:
             api.arch2infos_dict.pop(i, None)
     frame = pd.DataFrame(rows)
     return frame.drop(columns=[c for c in frame.columns if frame[c].isna().all()])
-
-
-def complexity_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """The kit's own params/FLOPs for each row (independent of any file)."""
-    from nas_core.space.complexity import dataset_macro, params_flops
-
-    ops = nb201.ops_from_strings(frame["arch_str"].tolist())
-    out = {}
-    for ds in DATASETS:
-        p, f = params_flops(ops, dataset_macro(ds))
-        out[f"params_M_{ds}"], out[f"flops_M_{ds}"] = p, f
-    return pd.DataFrame(out, index=frame.index)

@@ -137,11 +137,6 @@ def deiso_aggregate(scores: pd.DataFrame, truth: pd.Series, iso_class: pd.Series
     return out, truth_out
 
 
-def overall(crit: pd.DataFrame, criterion: str = "kendall_tau_b") -> pd.DataFrame:
-    """The rows of `evaluate`'s tidy table for one criterion that has no K (tau, Spearman, ...)."""
-    return crit[(crit["criterion"] == criterion) & crit["k"].isna()]
-
-
 def _k_label(k: float) -> str:
     return f"{k * 100:g}%"
 
@@ -161,3 +156,17 @@ def format_table(df: pd.DataFrame, digits: int = 3) -> str:
     wide = pd.concat([wide, meta], axis=1)
     wide.columns.name = wide.index.name = None
     return wide.to_string(float_format=lambda v: f"{v:.{digits}f}", na_rep="nan")
+
+
+def long_to_wide(tidy: pd.DataFrame, batches: int | None = None) -> pd.DataFrame:
+    """The one long-to-wide rule of the kit (notebooks, CLI, engines): index + one column per
+    proxy, the mean over every (seed, batch) row of the first `batches` batches. One NaN rule:
+    an invalid value (NaN, inf) makes that architecture's proxy value NaN -- it is counted as
+    invalid by the criteria, never averaged away by its valid siblings."""
+    d = tidy if batches is None or "batch" not in tidy.columns else tidy[tidy["batch"] < batches]
+    value = d["value"].astype(np.float64)
+    grouped = d.assign(value=value, _bad=~np.isfinite(value)).groupby(["index", "proxy"], sort=True)
+    mean = grouped["value"].mean().mask(grouped["_bad"].any())
+    wide = mean.unstack("proxy")
+    wide.columns.name = None
+    return wide.reset_index()

@@ -14,48 +14,72 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nas_core.config import cache_dir, data_root as resolve_root, resolve_device
-from nas_core.data.groundtruth import class_mean_truth, default_metric_column, load_ground_truth, metric_column
-from nas_core.engines.evaluate import overall
-from nas_core.profiles import check_profile, protocol
+from nas_core.config import cache_dir, data_root as resolve_root, resolve_device, use_data_root
+from nas_core.data.groundtruth import class_mean_truth, metric_column
+from nas_core.errors import DataNotFound
+from nas_core.criteria import overall
+from nas_core.profiles import check_profile
 from nas_core.space import nb201
 from nas_core.space.selection import select_archs
 
 TAU = "kendall_tau_b"
 # the study's headline one-shot estimator: de-isomorphic sampling, averaged over the supernet
 # seeds; iso sampling stays the RQ3 baseline the mitigations are compared with
-HEADLINE_SAMPLER = "deiso"
+HEADLINE_SAMPLER = "deiso"  # spaces without isomorphism classes use uniform sampling (iso)
 
 
 class Study:
-    def __init__(self, profile: str, device: str = "cpu", data_root=None, truth_column: str | None = None):
+    def __init__(self, profile: str, device: str = "cpu", data_root=None, truth_column: str | None = None,
+                 benchmark: str | None = None):
+        from nas_core import benchmarks
+
         self.profile = check_profile(profile)
         self.device = resolve_device(device)
         self.data_root = resolve_root(data_root)
-        self.benchmark = "nb201" if self.data_root is not None else "mini"
-        self.dataset = "cifar10" if self.benchmark == "nb201" else "fmnist16"
-        self.plan = protocol("study", profile)
-        self.truth_frame = load_ground_truth(self.benchmark, self.data_root)
-        self.truth_column = truth_column or default_metric_column(self.benchmark)
+        use_data_root(self.data_root)
+        self.benchmark = benchmarks.resolve_name(benchmark, self.data_root)
+        self.bench = benchmarks.get(self.benchmark)
+        if self.bench.needs_data_root and self.data_root is None:
+            raise DataNotFound(f"benchmark {self.benchmark!r} ({self.bench.title}) needs a data root",
+                               fix="pass --data-root DIR / set NAS_CORE_DATA (README, section Data), or use "
+                                   "--benchmark mini (the built-in benchmark)")
+        self.dataset = self.bench.images.dataset
+        self.plan = self.protocol("study")
+        self.truth_frame = self.bench.ground_truth(self.data_root)
+        self.truth_column = truth_column or self.bench.default_metric
         dataset, _, metric = self.truth_column.partition("_")
         metric_column(self.truth_frame, dataset, metric)
         # a representative stands for its isomorphism class: its truth is the class members' mean
         self.truth = class_mean_truth(self.truth_frame, self.truth_column)
-        self._log = print
 
     @classmethod
-    def open(cls, profile: str = "smoke", data_root: str = "", device: str = "auto", truth_column: str = ""):
+    def open(cls, profile: str = "smoke", data_root: str = "", device: str = "auto", truth_column: str = "",
+             benchmark: str = ""):
         """For notebooks: '' means 'not given' for every string parameter."""
-        return cls(profile, device=device or "auto", data_root=data_root or None, truth_column=truth_column or None)
+        return cls(profile, device=device or "auto", data_root=data_root or None, truth_column=truth_column or None,
+                   benchmark=benchmark or None)
+
+    @property
+    def headline_sampler(self) -> str:
+        """The study's headline one-shot estimator: de-isomorphic sampling where the space has
+        isomorphism classes, uniform sampling elsewhere."""
+        return HEADLINE_SAMPLER if self.bench.has_isomorphism else "iso"
+
+    def protocol(self, section: str, **overrides):
+        """The profile's protocol numbers for this benchmark (its overrides applied)."""
+        return self.bench.protocol(section, self.profile, **overrides)
+
+    def spec(self) -> dict:
+        """What rebuilds this study elsewhere (a worker process): Study(**spec)."""
+        return {"profile": self.profile, "device": self.device, "benchmark": self.benchmark,
+                "data_root": None if self.data_root is None else str(self.data_root),
+                "truth_column": self.truth_column}
 
     # ---- data ---------------------------------------------------------------------------------
 
     def data_description(self) -> str:
         """Where the data came from, without the machine's paths (outputs are committed)."""
-        if self.benchmark == "mini":
-            return ("built-in mini benchmark (Fashion-MNIST, the kit's own ground truth of "
-                    f"{len(self.truth_frame)} architectures) -- no data root configured")
-        return f"NAS-Bench-201 ground truth + CIFAR-10 images from a data root folder named `{Path(self.data_root).name}`"
+        return self.bench.describe_data(self.data_root)
 
     @property
     def outputs_dir(self) -> Path:
@@ -63,13 +87,21 @@ class Study:
         not the benchmark's default (see config.outputs_dir)."""
         from nas_core.config import outputs_dir
 
-        default = self.truth_column == default_metric_column(self.benchmark)
+        default = self.truth_column == self.bench.default_metric
         return outputs_dir(self.profile, self.benchmark, "" if default else self.truth_column)
 
     def banner(self, n: int | None = None, what: str = "architectures evaluated") -> str:
         note = ("\n\n> **Mini benchmark.** No data root is configured, so every number below is computed on the kit's "
                 "own Fashion-MNIST benchmark, not on NAS-Bench-201/CIFAR-10. Set `NAS_CORE_DATA` for the study proper."
                 if self.benchmark == "mini" else "")
+        if self.benchmark not in ("nb201", "mini"):
+            note += f"\n\n> **Ground truth.** {self.bench.truth_note[0].upper()}{self.bench.truth_note[1:]}."
+        zs = self.zs_protocol()
+        own = self.bench.network_size
+        if (zs.C or own[0], zs.N or own[1]) != tuple(own):
+            note += (f"\n\n> **Reduced zero-shot network.** At profile `{self.profile}` the proxies run on "
+                     f"C{zs.C or own[0]}/N{zs.N or own[1]}, not the benchmark's own C{own[0]}/N{own[1]}: the values "
+                     "check the code path, not the study's numbers (gradient proxies' rankings change with the size).")
         return (f"**Profile** `{self.profile}` · **device** `{self.device}` · **benchmark** `{self.benchmark}` · "
                 f"**ground truth** `{self.truth_column}` · **{what}** {len(self.eval_indices) if n is None else n}"
                 f"\n\n**Data:** {self.data_description()}{note}")
@@ -77,21 +109,23 @@ class Study:
     def config(self) -> dict:
         return {"profile": self.profile, "benchmark": self.benchmark, "dataset": self.dataset,
                 "ground_truth": self.truth_column,
-                "ground_truth_of_a_class": "mean over the isomorphism class's members",
-                "deiso_representative": "lowest official benchmark index of its isomorphism class",
+                "ground_truth_of_a_class": ("mean over the isomorphism class's members" if self.bench.has_isomorphism
+                                            else "each architecture is its own class"),
+                "deiso_representative": ("lowest official benchmark index of its isomorphism class"
+                                         if self.bench.has_isomorphism else "not applicable"),
                 "data": self.data_description(), "device": self.device,
                 "eval_archs": self.plan.eval_archs, "n_eval_archs": int(len(self.eval_indices))}
 
     def _select(self, spec: str) -> np.ndarray:
         pool = self.truth_frame
-        if self.benchmark == "mini" and spec.startswith("sample:"):
-            # the mini table is already a stratified sample: use all of it when asked for more
+        if not self.bench.has_whole_space and spec.startswith("sample:"):
+            # a sampled ground truth (mini table, NB301 sample) is already a stratified sample:
+            # use all of it when asked for more
             n = int(spec.split(":", 1)[1])
-            ops = nb201.ops_from_strings(pool["arch_str"].tolist())
-            conv = nb201.space_table().has_conv_path[nb201.kit_ids_of(ops)]
-            if n >= int(conv.sum()):
-                return np.sort(pool["index"].to_numpy()[conv])
-        return select_archs(spec, pool, seed=0)
+            valid = self.bench.valid_mask(pool["arch_str"].tolist()) & pool["iso_representative"].to_numpy(bool)
+            if n >= int(valid.sum()):
+                return np.sort(pool["index"].to_numpy()[valid])
+        return select_archs(spec, pool, seed=0, bench=self.bench)
 
     @cached_property
     def eval_indices(self) -> np.ndarray:
@@ -240,14 +274,7 @@ class Study:
     # ---- zero-shot ----------------------------------------------------------------------------
 
     def zs_protocol(self, **overrides):
-        return protocol("zeroshot", self.profile, **overrides)
-
-    @cached_property
-    def zs_macro(self):
-        """The benchmark's own network: where the proxies are computed unless a profile says otherwise."""
-        from nas_core.engines.zeroshot import benchmark_macro
-
-        return benchmark_macro(self.dataset)
+        return self.protocol("zeroshot", **overrides)
 
     def zs_scores(self, input_mode: str = "real", batch_size: int | None = None, batches: int | None = None,
                   indices=None, make_network=None, network_tag: str = "random-init", seeds=None,
@@ -260,8 +287,8 @@ class Study:
         return run_zero_shot(
             indices=indices, arch_strs=self.arch_strs(indices), proxies=list(proxies or p.proxies),
             seeds=list(seeds or p.seeds), batches=batches or p.batches, batch_size=batch_size or p.batch_size,
-            input_mode=input_mode, device=self.device, dataset=self.dataset, data_root=self.data_root,
-            C=p.C or self.zs_macro.C, N=p.N or self.zs_macro.N, make_network=make_network, network_tag=network_tag, progress=True)
+            input_mode=input_mode, device=self.device, dataset=self.dataset, benchmark=self.benchmark,
+            C=p.C, N=p.N, make_network=make_network, network_tag=network_tag, progress=True)
 
     def zs_table(self, tidy: pd.DataFrame, batches: int | None = None, vote: bool = True) -> pd.DataFrame:
         """Wide table (index + one column per proxy): mean over seeds and the first `batches`."""
@@ -271,21 +298,22 @@ class Study:
         if vote:
             from nas_core.proxies.vote import vote_scores
 
-            experts = [e for e in ("jacob_cov", "snip", "synflow") if e in wide.columns]
-            if len(experts) == 3:
+            experts = [e for e in self.bench.vote_experts if e in wide.columns]
+            if len(experts) == len(self.bench.vote_experts):
                 wide["vote"] = vote_scores(wide[experts])
         return wide
 
     # ---- one-shot -----------------------------------------------------------------------------
 
     def sn_protocol(self, sampler: str = "iso", seed: int = 0, affine: bool = False, **overrides):
-        return protocol("supernet", self.profile, sampler=sampler, seed=seed, affine=affine, **overrides)
+        return self.protocol("supernet", sampler=sampler, seed=seed, affine=affine, **overrides)
 
     def run_dir(self, proto) -> Path:
         from nas_core.cache import config_key
         from dataclasses import asdict
 
-        spec = {"protocol": asdict(proto), "dataset": self.dataset, "data": str(self.data_root)}
+        # keyed by what changes the run, not by where the data lives (moving the data keeps it)
+        spec = {"protocol": asdict(proto), "dataset": self.dataset, "benchmark": self.benchmark}
         if proto.sampler == "deiso":  # representatives = lowest official index (older runs used kit ids)
             spec["deiso_representative"] = "lowest official index"
         key = config_key(spec)
@@ -297,8 +325,8 @@ class Study:
 
         proto = self.sn_protocol(sampler, seed, affine)
         run = self.run_dir(proto)
-        train_supernet(proto, run, dataset=self.dataset, data_root=self.data_root, device=self.device,
-                       data_protocol=protocol("data", self.profile))
+        train_supernet(proto, run, dataset=self.dataset, data_root=self.data_root, device=self.device, benchmark=self.benchmark,
+                       data_protocol=self.protocol("data"))
         return run
 
     def checkpoints(self, run: Path) -> list[int]:
@@ -313,7 +341,7 @@ class Study:
 
         run = run or self.os_run(sampler, seed, affine)
         indices = self.eval_indices if indices is None else np.asarray(indices)
-        p = protocol("supernet", self.profile)
+        p = self.protocol("supernet")
         frames = [score_supernet(run, epoch, indices, self.arch_strs(indices), batches=p.score_batches,
                                  batch_size=p.score_batch_size, device=self.device)
                   for epoch in (epochs or self.checkpoints(run))]
@@ -341,7 +369,7 @@ class Study:
     def headline_scores(self) -> pd.DataFrame:
         """Per-batch OS scores of the headline supernets (de-isomorphic sampling), one per supernet
         seed of the profile: os_scores' columns plus `seed`."""
-        return pd.concat([self.os_scores(HEADLINE_SAMPLER, s).assign(seed=int(s)) for s in self.plan.supernet_seeds],
+        return pd.concat([self.os_scores(self.headline_sampler, s).assign(seed=int(s)) for s in self.plan.supernet_seeds],
                          ignore_index=True)
 
     def headline_tidy(self, per_seed: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -393,9 +421,7 @@ class Study:
     # ---- RQ2 ------------------------------------------------------------------------------------
 
     def flops(self, indices) -> pd.Series:
-        from nas_core.space.features import arch_features
-
-        feats = arch_features(self.arch_strs(indices))
+        feats = self.bench.features(self.arch_strs(indices))
         return pd.Series(feats["flops_M"].to_numpy(), index=np.asarray(indices))
 
     def complexity_bias(self, wide: pd.DataFrame) -> pd.DataFrame:
@@ -416,37 +442,37 @@ class Study:
         return pd.concat(frames, ignore_index=True)
 
     def op_bias(self, wide: pd.DataFrame, estimators) -> pd.DataFrame:
-        """One-mutation pairs over isomorphism classes: every member of a scored class carries
-        the class's score and truth, then pairs are found among all members; pairs of two
-        isomorphic members (no-op mutations) are excluded and counted (n_isomorphic_excluded)."""
-        from nas_core.analyses.op_bias import mutation_bias
+        """One-mutation pairs (the benchmark's rule: NB201 pairs over isomorphism classes, every
+        member of a scored class carrying the class's score and truth); no-op pairs (two
+        isomorphic architectures) are excluded and counted (n_isomorphic_excluded)."""
+        from nas_core.analyses.op_bias import pair_bias
 
-        kit = nb201.kit_ids_from_strings(self.arch_strs(wide["index"]))
-        iso = nb201.space_table().iso_key
-        klass = iso[kit]
-        members = np.flatnonzero(np.isin(iso, klass))
-        pos = pd.Series(np.arange(len(klass)), index=klass)
-        row_of = pos.reindex(iso[members]).to_numpy()
-        truth = self.truth.reindex(wide["index"]).to_numpy()[row_of]
-        frames = []
-        for est in [e for e in estimators if e in wide.columns]:
-            score = wide[est].to_numpy()[row_of]
-            frames.append(mutation_bias(members, score, truth).assign(estimator=est))
+        pairs = self.bench.mutation_pairs(self.arch_strs(wide["index"]))
+        truth = self.truth.reindex(wide["index"]).to_numpy()
+        frames = [pair_bias(pairs, wide[est].to_numpy(), truth).assign(estimator=est)
+                  for est in estimators if est in wide.columns]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def arch_preferences(self, wide: pd.DataFrame) -> pd.DataFrame:
         from nas_core.analyses.arch_preferences import preferences
 
-        return preferences(wide, self.truth, self.arch_strs(wide["index"]))
+        strs = self.arch_strs(wide["index"])
+        if self.bench.has_isomorphism:  # NB201's cell space: its own feature list (live skips, depth, ...)
+            return preferences(wide, self.truth, strs)
+        feats = self.bench.features(strs)
+        numeric = [c for c in feats.columns if c != "flops_group" and pd.api.types.is_numeric_dtype(feats[c])]
+        return preferences(wide, self.truth, feats=feats, features=numeric)
 
-    def diagnostics(self, sampler: str = HEADLINE_SAMPLER, seed: int = 0) -> dict:
+    def diagnostics(self, sampler: str | None = None, seed: int = 0) -> dict:
+        sampler = sampler or self.headline_sampler
         from nas_core.engines.supernet_diagnostics import forgetting_values, gradient_similarity
 
         run = self.os_run(sampler, seed)
         return {"forgetting": forgetting_values(run, n_archs=self.plan.diag_archs, device=self.device),
                 "gradient_similarity": gradient_similarity(run, n_archs=self.plan.diag_archs, device=self.device)}
 
-    def stability(self, sampler: str = HEADLINE_SAMPLER) -> dict:
+    def stability(self, sampler: str | None = None) -> dict:
+        sampler = sampler or self.headline_sampler
         from nas_core.analyses.stability import adjacent_stability, seed_agreement
 
         per_seed, adjacent, last_tables = [], [], {}
@@ -464,7 +490,8 @@ class Study:
                                               "max": [last.max()], "n": [len(last)]}),
                 "between_seeds": seed_agreement(last_tables)}
 
-    def stability_topk(self, sampler: str = HEADLINE_SAMPLER) -> pd.DataFrame:
+    def stability_topk(self, sampler: str | None = None) -> pd.DataFrame:
+        sampler = sampler or self.headline_sampler
         """Relative tau and relative P@top / P@bottom (0.5 %, 5 %) of OS acc between adjacent
         checkpoints, per supernet seed (the later checkpoint treated as the truth)."""
         from nas_core.analyses.oneshot_extras import adjacent_topk_stability
@@ -488,13 +515,12 @@ class Study:
 
     def class_members(self, indices) -> pd.DataFrame:
         """All benchmark architectures isomorphic to the given ones: index, rep (the given index)."""
-        kit = nb201.kit_ids_from_strings(self.arch_strs(indices))
-        iso = nb201.space_table().iso_key
-        all_kit = nb201.kit_ids_from_strings(self.truth_frame["arch_str"].tolist())
-        rep_of_class = pd.Series(np.asarray(indices), index=iso[kit])
-        mask = np.isin(iso[all_kit], iso[kit])
+        mine = self.bench.iso_keys(self.arch_strs(indices))
+        every = self.bench.iso_keys(self.truth_frame["arch_str"].tolist())
+        rep_of_class = pd.Series(np.asarray(indices), index=mine)
+        mask = np.isin(every, mine)
         return pd.DataFrame({"index": self.truth_frame["index"].to_numpy()[mask],
-                             "rep": rep_of_class.reindex(iso[all_kit][mask]).to_numpy()})
+                             "rep": rep_of_class.reindex(every[mask]).to_numpy()})
 
     def post_deiso(self) -> pd.DataFrame:
         run = self.os_run("iso", self.plan.supernet_seeds[0])
@@ -532,7 +558,7 @@ class Study:
             keep = decision.nlargest(max(2, int(round(frac * len(decision)))), "os_acc")["index"].to_numpy()
             pruned_run = supernet_train.finetune_pruned(
                 run, at, keep_indices=keep, arch_strs=self.arch_strs(keep), epochs=final - at, device=self.device,
-                dataset=self.dataset, data_root=self.data_root, data_protocol=protocol("data", self.profile))
+                dataset=self.dataset, data_root=self.data_root, data_protocol=self.protocol("data"))
             pruned = self.os_table(self.os_scores(indices=keep, epochs=[self.checkpoints(pruned_run)[-1]],
                                                   run=pruned_run))
             before = unpruned[unpruned["index"].isin(keep)]
@@ -582,8 +608,8 @@ class Study:
         seed = self.plan.supernet_seeds[0] if seed is None else seed
         proto = self.sn_protocol(sampler, seed, affine, epochs=self.plan.variant_epochs or None)
         run = self.run_dir(proto)
-        train_supernet(proto, run, dataset=self.dataset, data_root=self.data_root, device=self.device,
-                       data_protocol=protocol("data", self.profile))
+        train_supernet(proto, run, dataset=self.dataset, data_root=self.data_root, device=self.device, benchmark=self.benchmark,
+                       data_protocol=self.protocol("data"))
         return run
 
     def seed_ensemble(self) -> pd.DataFrame:
@@ -594,7 +620,7 @@ class Study:
 
         tables, wides = {}, []
         for seed in self.plan.supernet_seeds:
-            tidy = self.os_scores(HEADLINE_SAMPLER, seed)
+            tidy = self.os_scores(self.headline_sampler, seed)
             tables[seed] = self.os_table(tidy).set_index("index")["os_acc"]
             wides.append(tables[seed].rename(f"seed {seed}").reset_index())
             if seed == self.plan.supernet_seeds[0]:
@@ -746,7 +772,8 @@ class Study:
         wide["os_loss"] = -wide["os_loss"]  # searches maximise; the loss is negated explicitly
         wide["truth"] = self.truth.reindex(wide["index"]).to_numpy()
         return run_searches(wide, self.arch_strs(wide["index"]), truth_column="truth",
-                            budgets=self.plan.search_budgets, n_seeds=self.plan.search_seeds)
+                            budgets=self.plan.search_budgets, n_seeds=self.plan.search_seeds,
+                            neighbours=self.search_neighbours(wide))
 
     def search_trajectories(self, budget: int | None = None) -> pd.DataFrame:
         """Best-so-far curves (true accuracy of the incumbent vs queries) of the same searches,
@@ -758,7 +785,17 @@ class Study:
         wide["truth"] = self.truth.reindex(wide["index"]).to_numpy()
         budget = min(budget or max(self.plan.search_budgets), len(wide))
         return search_trajectories(wide, self.arch_strs(wide["index"]), truth_column="truth", budget=budget,
-                                   n_seeds=self.plan.search_seeds)
+                                   n_seeds=self.plan.search_seeds, neighbours=self.search_neighbours(wide))
+
+    def search_neighbours(self, wide: pd.DataFrame):
+        """REA's mutation neighbours among the candidates: None = NB201's rule (one edge's op,
+        among the listed cells); other spaces use their benchmark's one-op pairs."""
+        if self.bench.has_isomorphism:
+            return None
+        from nas_core.analyses.search import neighbour_lists
+
+        pairs = self.bench.mutation_pairs(self.arch_strs(wide["index"]))
+        return neighbour_lists(pairs["i"].to_numpy(), pairs["j"].to_numpy(), len(wide))
 
     @staticmethod
     def search_summary(runs: pd.DataFrame) -> pd.DataFrame:
@@ -851,29 +888,56 @@ class Study:
 
     # ---- run_all's compute stage --------------------------------------------------------------
 
+    def applies(self, analysis: str) -> bool:
+        """Whether an analysis exists for this benchmark (NB201-only ones: post_deiso, mc,
+        op_pruning, soft_pruning, affine); `not_applicable(analysis)` says why not."""
+        return not self.not_applicable(analysis)
+
+    def not_applicable(self, analysis: str) -> str:
+        """'' when `analysis` applies here, else the one line the notebooks print instead."""
+        title = self.bench.title
+        if analysis == "post_deiso" and not self.bench.has_isomorphism:
+            return f"*Not applicable on {title}:* the space has no isomorphism classes to average over."
+        if analysis == "mc" and not any(s.startswith("mc") for s in self.bench.samplers):
+            return f"*Not run on {title}:* multi-sample (MC) and fair samplers are defined for NAS-Bench-201's cells only."
+        if analysis == "op_pruning" and not self.plan.op_prune:
+            return f"*Not run on {title}:* no ops to prune are configured for this benchmark."
+        if analysis == "soft_pruning" and not self.plan.soft_prune:
+            return f"*Not run on {title}:* soft pruning is configured for NAS-Bench-201 only."
+        if analysis in ("affine", "bn_gamma") and not self.plan.rq3_affine:
+            return f"*Not run on {title} at profile {self.profile}:* the BN-affine supernet variant is off."
+        if analysis == "samplers" and not self.plan.rq3_samplers:
+            return f"*Not run on {title}:* only uniform sampling is defined for this space."
+        return ""
+
     def jobs(self, only) -> list[tuple[str, callable]]:
         """The expensive, cached steps each notebook needs, in a stable order (for --shard)."""
         seed0 = self.plan.supernet_seeds[0]
         jobs: list[tuple[str, callable]] = [("zero-shot sweep (real images)", lambda: self.zs_scores())]
         wants = set(only or ["rq1", "rq2", "rq3", "rq4", "rq5"])
         for s in self.plan.supernet_seeds:  # the headline estimator (RQ1, RQ2, RQ5)
-            jobs.append((f"supernet {HEADLINE_SAMPLER} seed {s}: train + score",
-                         lambda s=s: self.os_scores(HEADLINE_SAMPLER, s)))
-        jobs.append((f"supernet iso seed {seed0}: train + score", lambda: self.os_scores("iso", seed0)))
+            jobs.append((f"supernet {self.headline_sampler} seed {s}: train + score",
+                         lambda s=s: self.os_scores(self.headline_sampler, s)))
+        if self.headline_sampler != "iso":
+            jobs.append((f"supernet iso seed {seed0}: train + score", lambda: self.os_scores("iso", seed0)))
         if "rq2" in wants:
-            jobs.append(("variance diagnostics", lambda: self.diagnostics(HEADLINE_SAMPLER, seed0)))
+            jobs.append(("variance diagnostics", lambda: self.diagnostics(self.headline_sampler, seed0)))
         if "rq3" in wants or "rq5" in wants:
-            for sampler in [sm for sm in self.plan.rq3_samplers if sm != HEADLINE_SAMPLER]:
+            for sampler in [sm for sm in self.plan.rq3_samplers if sm != self.headline_sampler]:
                 jobs.append((f"supernet {sampler}: train + score", lambda sm=sampler: self.os_scores(sm, seed0)))
         if "rq3" in wants:
-            if self.plan.rq3_affine:
+            if self.applies("affine"):
                 jobs.append(("supernet BN affine: train + score", lambda: self.os_scores("iso", seed0, affine=True)))
-            jobs += [("post-de-isomorphism scoring", self.post_deiso), ("one-shot pruning", self.pruning),
-                     ("temporal ensemble", self.temporal_ensemble)]
-            jobs += [("seed ensemble", self.seed_ensemble), ("MC sample counts", self.mc_comparison),
-                     ("op pruning", self.op_pruning), ("soft pruning", self.soft_pruning)]
-            if self.plan.rq3_affine:
-                jobs.append(("BN gamma gradient similarity", self.bn_gamma_similarity))
+            if self.applies("post_deiso"):
+                jobs.append(("post-de-isomorphism scoring", self.post_deiso))
+            jobs += [("one-shot pruning", self.pruning), ("temporal ensemble", self.temporal_ensemble),
+                     ("seed ensemble", self.seed_ensemble)]
+            for name, key, fn in (("MC sample counts", "mc", self.mc_comparison),
+                                  ("op pruning", "op_pruning", self.op_pruning),
+                                  ("soft pruning", "soft_pruning", self.soft_pruning),
+                                  ("BN gamma gradient similarity", "bn_gamma", self.bn_gamma_similarity)):
+                if self.applies(key):
+                    jobs.append((name, fn))
         if "rq4" in wants or "rq5" in wants:
             for mode in self.plan.zs_input_modes:
                 jobs.append((f"zero-shot input {mode}", lambda m=mode: self.zs_scores(input_mode=m, indices=self.rq4_indices)))

@@ -25,13 +25,22 @@ from nas_core.data.images import augment, normalise
 from nas_core.engines.supernet_train import (checkpoint_path, list_checkpoints, load_checkpoint, load_data,
                                              run_record, train_step)
 from nas_core.protocols.supernet import SupernetProtocol
-from nas_core.samplers import make_sampler
+
+
+def _bench(record: dict):
+    """The run's benchmark: its uniform sampler draws the diagnostics' architectures."""
+    from nas_core import benchmarks
+    from nas_core.engines.supernet_train import benchmark_of
+
+    return benchmarks.get(benchmark_of(record))
 
 
 def _cached(kind: str, run: Path, n_archs: int, compute) -> pd.DataFrame:
     run = Path(run)
     epochs = list_checkpoints(run)
-    store = ResultStore(kind, {"run": str(run.resolve()), "n_archs": n_archs,
+    from nas_core.engines.supernet_score import run_key
+
+    store = ResultStore(kind, {"run": run_key(run), "n_archs": n_archs,
                                "ckpts": [checkpoint_path(run, e).stat().st_size for e in epochs]})
     done = {k[0] for k in store.done_keys(["epoch"])}
     for epoch in epochs:
@@ -53,17 +62,16 @@ def _accuracy(net, x, y, arch) -> float:
 
 def forgetting_values(run: Path, n_archs: int = 16, device: str = "cpu") -> pd.DataFrame:
     """Tidy: epoch, step, arch_str, acc_after_own_step, acc_after_all, forgetting."""
-    from nas_core.space import nb201
-
     record = run_record(run)
     proto = SupernetProtocol(**record["protocol"])
+    bench = _bench(record)
 
     def compute(epoch):
         net, state = load_checkpoint(Path(run), epoch, device)
         train, xv, yv = _held_out_batch(record, device)
         optimizer = torch.optim.SGD(net.parameters(), lr=state["log"][-1]["lr"] if state.get("log") else proto.lr,
                                     momentum=proto.momentum, weight_decay=proto.weight_decay)
-        sampler = make_sampler("iso", 10_000 + epoch)
+        sampler = bench.sampler("iso", 10_000 + epoch)
         gen = torch.Generator().manual_seed(epoch)
         archs = [sampler.step()[0] for _ in range(n_archs)]
         after_own = []
@@ -77,7 +85,7 @@ def forgetting_values(run: Path, n_archs: int = 16, device: str = "cpu") -> pd.D
         net.scoring_mode()
         after_all = [_accuracy(net, xv, yv, a) for a in archs]
         return pd.DataFrame({"epoch": epoch, "step": np.arange(n_archs),
-                             "arch_str": [nb201.format_arch(a) for a in archs],
+                             "arch_str": [bench.format(a) for a in archs],
                              "acc_after_own_step": after_own, "acc_after_all": after_all,
                              "forgetting": np.subtract(after_all, after_own)})
 
@@ -94,12 +102,13 @@ def gradient_similarity(run: Path, n_archs: int = 16, device: str = "cpu", bn_sc
     bn_scale_only: only the BatchNorm scale parameters (gamma) count -- in the BN-affine
     variant the cells' gammas are shared between the archs that use an op, like conv weights."""
     record = run_record(run)
+    bench = _bench(record)
 
     def compute(epoch):
         net, _ = load_checkpoint(Path(run), epoch, device)
         _, x, y = _held_out_batch(record, device, size=128)
         net.scoring_mode()
-        sampler = make_sampler("iso", 20_000 + epoch)
+        sampler = bench.sampler("iso", 20_000 + epoch)
         archs = [sampler.step()[0] for _ in range(n_archs)]
         names = [n for n, _ in net.named_parameters()]
         params = list(net.parameters())

@@ -19,13 +19,23 @@ from torch.nn import functional as F
 from nas_core.cache import ResultStore, atomic_write_bytes, atomic_write_json, config_key
 from nas_core.config import show_progress
 from nas_core.data.images import normalise
-from nas_core.engines.supernet_train import (checkpoint_path, initial_supernet, list_checkpoints, load_checkpoint,
-                                             load_data, run_record)
+from nas_core import benchmarks
+from nas_core.engines.supernet_train import (benchmark_of, checkpoint_path, initial_supernet, list_checkpoints,
+                                             load_checkpoint, load_data, run_record)
 from nas_core.errors import BadParameter
 from nas_core.nets.supernet import SupernetArch
-from nas_core.space import nb201
 
 COLUMNS = ["index", "arch_str", "epoch", "batch", "os_acc", "os_loss"]
+
+
+def run_key(run: Path) -> str:
+    """A run folder as cache keys name it: relative to the cache (moving the cache keeps the
+    keys), the absolute path only for a run kept elsewhere."""
+    from nas_core.config import cache_dir
+
+    run = Path(run).resolve()
+    root = cache_dir().resolve()
+    return str(run.relative_to(root)) if run.is_relative_to(root) else str(run)
 
 
 def heldout_batches(run: Path, batches: int, batch_size: int, device: str):
@@ -47,7 +57,9 @@ def score_supernet(run: Path, epoch: int, indices, arch_strs, batches: int, batc
         raise BadParameter(f"run {run} has no checkpoint for epoch {epoch}",
                            fix=f"available epochs: {list_checkpoints(run)}")
     indices = [int(i) for i in indices]
-    config = {"engine": "supernet-score-v1", "run": str(run.resolve()), "epoch": int(epoch), "batches": batches,
+    record = run_record(run)
+    bench = benchmarks.get(benchmark_of(record))
+    config = {"engine": "supernet-score-v2", "run": run_key(run), "epoch": int(epoch), "batches": batches,
               "batch_size": batch_size, "ckpt_size": checkpoint_path(run, epoch).stat().st_size}
     store = ResultStore("supernet_scores", config, unique=["index", "batch"])
     done = {k[0] for k in store.done_keys(["index"])}
@@ -65,7 +77,7 @@ def score_supernet(run: Path, epoch: int, indices, arch_strs, batches: int, batc
             losses = torch.empty(len(part), batches, device=device)
             with torch.inference_mode():
                 for a, (_, arch_str) in enumerate(part):
-                    arch = nb201.parse(arch_str)
+                    arch = bench.parse(arch_str)
                     for b in range(batches):
                         logits = net(x[b], arch)
                         losses[a, b] = F.cross_entropy(logits, y[b])
@@ -118,7 +130,7 @@ def arch_network_factory(run: Path, epoch: int, device: str = "cpu"):
     put the network in."""
     net = initial_supernet(Path(run), device) if int(epoch) == 0 else load_checkpoint(Path(run), epoch, device)[0]
     net.dropout = torch.nn.Identity()
-    tag = f"supernet-v2:{config_key({'run': str(Path(run).resolve()), 'epoch': int(epoch)})}"
+    tag = f"supernet-v3:{config_key({'run': run_key(run), 'epoch': int(epoch)})}"
 
     def make(ops, seed):
         return SupernetArch(net, ops)

@@ -34,7 +34,6 @@ from nas_core.errors import BadData, BadParameter
 from nas_core.nets.supernet import Supernet
 from nas_core.protocols.data import DataProtocol
 from nas_core.protocols.supernet import SupernetProtocol
-from nas_core.samplers import make_sampler
 from nas_core.space import nb201
 
 LOG = "log.csv"
@@ -77,14 +76,24 @@ def read_checkpoint(run: Path, epoch: int, device: str = "cpu") -> dict:
         raise CorruptFile(path, f"unreadable checkpoint: {type(exc).__name__}") from None
 
 
-def build_supernet(proto: SupernetProtocol, channels: int, classes: int) -> Supernet:
-    return Supernet(C=proto.C, N=proto.N, num_classes=classes, in_channels=channels, affine=proto.affine,
-                    dropout=proto.dropout)
+def benchmark_of(record: dict) -> str:
+    """The run's benchmark (runs recorded before the benchmark seam name only their dataset)."""
+    return record.get("benchmark") or {"cifar10": "nb201", "fmnist16": "mini"}.get(record["dataset"], "nb201")
+
+
+def build_supernet(proto: SupernetProtocol, channels: int, classes: int, benchmark: str = "nb201") -> Supernet:
+    from nas_core import benchmarks
+
+    return benchmarks.get(benchmark).supernet(proto, channels, classes)
 
 
 def load_data(record: dict, device: str):
+    """The run's train / held-out images, from the data root the entry point configured
+    (runs do not record the machine's data path: moving the data folder keeps them)."""
+    from nas_core.config import data_root
+
     data = DataProtocol(**record["data_protocol"])
-    train, held = train_heldout(record["dataset"], record["data_root"], seed=data.split_seed,
+    train, held = train_heldout(record["dataset"], data_root(), seed=data.split_seed,
                                 train_fraction=data.train_fraction, max_train=data.max_train,
                                 max_heldout=data.max_heldout)
     return train, held
@@ -93,7 +102,7 @@ def load_data(record: dict, device: str):
 def load_checkpoint(run: Path, epoch: int, device: str = "cpu") -> tuple[Supernet, dict]:
     record = run_record(run)
     proto = SupernetProtocol(**record["protocol"])
-    net = build_supernet(proto, record["channels"], record["classes"])
+    net = build_supernet(proto, record["channels"], record["classes"], benchmark_of(record))
     try:
         state = read_checkpoint(run, epoch, device)
     except CorruptFile as exc:
@@ -104,17 +113,6 @@ def load_checkpoint(run: Path, epoch: int, device: str = "cpu") -> tuple[Superne
     return net.to(device), state
 
 
-def official_kit_order(dataset: str, data_root=None) -> np.ndarray | None:
-    """Kit ids in the official index order of the benchmark a run on `dataset` is evaluated
-    against (the de-iso representatives are the lowest official index of each class): NB201's
-    ground-truth table for CIFAR-10; None for the mini benchmark, whose index is the kit id."""
-    if dataset != "cifar10":
-        return None
-    from nas_core.data.groundtruth import load_ground_truth
-
-    return nb201.kit_ids_from_strings(load_ground_truth("nb201", data_root)["arch_str"].tolist())
-
-
 def initial_supernet(run: Path, device: str = "cpu") -> Supernet:
     """The run's weights before its first step (epoch 0), rebuilt deterministically from its seed
     exactly as `train_supernet` builds them (a run started from another run's weights has none)."""
@@ -123,28 +121,35 @@ def initial_supernet(run: Path, device: str = "cpu") -> Supernet:
         raise BadParameter(f"{run} started from another run's weights: it has no random init of its own",
                            fix=f"use the source run {record['start_from'][0]}")
     proto = SupernetProtocol(**record["protocol"])
-    return _seeded_supernet(proto, record["channels"], record["classes"]).to(device)
+    return _seeded_supernet(proto, record["channels"], record["classes"], benchmark_of(record)).to(device)
 
 
-def _seeded_supernet(proto: SupernetProtocol, channels: int, classes: int) -> Supernet:
+def _seeded_supernet(proto: SupernetProtocol, channels: int, classes: int, benchmark: str) -> Supernet:
     torch.manual_seed(proto.seed)  # initial weights, then dropout
-    return build_supernet(proto, channels, classes)
+    return build_supernet(proto, channels, classes, benchmark)
 
 
 def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=None, device: str = "cpu",
                    data_protocol: DataProtocol = DataProtocol(), restrict_to=None, start_from: tuple | None = None,
-                   progress: bool = True, stop_after_epoch: int | None = None) -> Path:
+                   progress: bool = True, stop_after_epoch: int | None = None, benchmark: str | None = None) -> Path:
     """Train (or resume, or reuse) a supernet in `run`.
 
-    restrict_to: kit ids the sampler is limited to (one-shot pruning); start_from:
-    (run, epoch) whose weights initialise this run. stop_after_epoch: testing hook.
+    restrict_to: the sampler's pool (one-shot pruning; the benchmark's `sampler_pool_ids`);
+    start_from: (run, epoch) whose weights initialise this run. stop_after_epoch: testing hook.
+    `data_root` (None: the configured one) is used, never recorded.
     """
+    from nas_core import benchmarks
+    from nas_core.config import data_root as configured_root
+
     run = Path(run)
     run.mkdir(parents=True, exist_ok=True)
-    record = {"protocol": asdict(proto), "dataset": dataset, "data_root": str(data_root) if data_root else None,
+    benchmark = benchmark or benchmark_of({"dataset": dataset})
+    bench = benchmarks.get(benchmark)
+    data_root = configured_root(data_root)
+    record = {"protocol": asdict(proto), "dataset": dataset, "benchmark": benchmark,
               "data_protocol": asdict(data_protocol),
-              "restrict_to": None if restrict_to is None else [int(k) for k in restrict_to],
-              "start_from": None if start_from is None else [str(start_from[0]), int(start_from[1])]}
+              "restrict_to": None if restrict_to is None else [k if isinstance(k, str) else int(k) for k in restrict_to],
+              "start_from": None if start_from is None else [_run_name(start_from[0]), int(start_from[1])]}
     if proto.sampler == "deiso":  # runs sampled under an older representative rule are not reused
         record["deiso_representative"] = "lowest official index"
     path = run / "protocol.json"
@@ -171,13 +176,12 @@ def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=N
     channels, classes = train.images.shape[1], train.num_classes
     if not path.is_file():
         atomic_write_json(path, {**record, "channels": int(channels), "classes": int(classes)})
-    net = _seeded_supernet(proto, channels, classes).to(device)
+    net = _seeded_supernet(proto, channels, classes, benchmark).to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=proto.lr, momentum=proto.momentum,
                                 weight_decay=proto.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=proto.plateau_factor,
                                                            patience=proto.plateau_patience)
-    order = official_kit_order(dataset, data_root) if proto.sampler == "deiso" and restrict_to is None else None
-    sampler = make_sampler(proto.sampler, proto.seed, restrict_to=restrict_to, official_order=order)
+    sampler = bench.sampler(proto.sampler, proto.seed, restrict_to=restrict_to, data_root=data_root)
     gen = torch.Generator().manual_seed(proto.seed)  # data order + augmentation (CPU: reproducible)
     start, log = 0, []
     if state is not None:
@@ -191,7 +195,7 @@ def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=N
             torch.cuda.set_rng_state(state["cuda_rng"])
         start, log = state["epoch"], state["log"]
     elif start_from is not None:
-        src, _ = load_checkpoint(Path(start_from[0]), int(start_from[1]), device)
+        src, _ = load_checkpoint(_run_path(start_from[0], run), int(start_from[1]), device)
         net.load_state_dict(src.state_dict())
 
     images = train.images.to(device)
@@ -290,13 +294,26 @@ def finetune_pruned(run: Path, epoch: int, keep_indices, arch_strs, epochs: int,
                     data_root, data_protocol: DataProtocol) -> Path:
     """One-shot pruning: continue from `run` at `epoch`, sampling only the kept architectures,
     for `epochs` more epochs. Returns the new run folder (a sibling of `run`)."""
-    record = run_record(run)
-    proto = SupernetProtocol(**record["protocol"])
-    kept = np.unique(nb201.kit_ids_from_strings(list(arch_strs)))
+    from nas_core import benchmarks
     from nas_core.cache import config_key
 
-    key = config_key({"from": str(run), "epoch": epoch, "keep": kept.tolist(), "epochs": epochs})
+    record = run_record(run)
+    proto = SupernetProtocol(**record["protocol"])
+    kept = benchmarks.get(benchmark_of(record)).sampler_pool_ids(list(arch_strs))
+    kept_json = [k if isinstance(k, str) else int(k) for k in kept]
+    key = config_key({"from": Path(run).name, "epoch": epoch, "keep": kept_json, "epochs": epochs})
     target = Path(str(run) + f"-prune{len(kept)}-{key}")
     tuned = replace(proto, epochs=epochs, save_every=max(epochs, 1))
     return train_supernet(tuned, target, dataset, data_root, device, data_protocol, restrict_to=kept,
-                          start_from=(run, epoch))
+                          start_from=(run, epoch), benchmark=benchmark_of(record))
+
+
+def _run_name(run) -> str:
+    """A run as recorded in another run's record: its folder name (runs are siblings in the
+    cache), so moving the cache keeps the link."""
+    return Path(run).name
+
+
+def _run_path(recorded: str, run: Path) -> Path:
+    p = Path(recorded)
+    return p if p.is_absolute() else Path(run).parent / p

@@ -18,7 +18,6 @@ import dataclasses
 import time
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 import torch
 
@@ -27,10 +26,7 @@ from nas_core.cache import ResultStore
 from nas_core.config import show_progress
 from nas_core.data.images import normalise, train_heldout
 from nas_core.errors import BadParameter
-from nas_core.nets.network import init_seeded
 from nas_core.proxies.api import score_detailed
-from nas_core.space import nb201
-from nas_core.space.complexity import Macro, dataset_macro, params_flops
 
 INPUT_MODES = ("real", "noise", "ones")
 COLUMNS = ["index", "arch_str", "seed", "batch", "proxy", "value", "seconds", "reason"]
@@ -62,31 +58,23 @@ def score_network(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, names:
     return score_detailed(net, x, y, [n for n in names if n != "vote"], context)
 
 
-def benchmark_macro(dataset: str) -> Macro:
-    """The network the benchmark's ground truth was trained with."""
-    if dataset == "fmnist16":
-        from nas_core.protocols.minibench import MINI_BENCH
-
-        return Macro(C=MINI_BENCH.C, N=MINI_BENCH.N, resolution=16, num_classes=10, in_channels=1)
-    if dataset == "fmnist":
-        return Macro(resolution=28, num_classes=10, in_channels=1)
-    return dataset_macro(dataset)
-
-
 def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches: int = 1,
                   batch_size: int = 128, input_mode: str = "real", device: str = "cpu",
-                  dataset: str = "cifar10", data_root=None, C: int = 16, N: int = 5,
+                  dataset: str | None = None, data_root=None, C: int | None = None, N: int | None = None,
                   make_network: Callable | None = None, network_tag: str = "random-init",
                   split_seed: int = 0, chunk: int = 25, progress: bool = True,
-                  stop_after: int | None = None, baseline_macro: Macro | None = None,
-                  save_seconds: float = 60.0, workers: int | None = None, _retry: bool = False) -> pd.DataFrame:
+                  stop_after: int | None = None, save_seconds: float = 60.0, workers: int | None = None,
+                  benchmark: str = "nb201", _retry: bool = False) -> pd.DataFrame:
     """Tidy scores for every (arch, seed, batch, proxy), computed once and cached.
 
-    The complexity baselines (params, flops) describe the architecture as its ground truth
-    trained it -- `baseline_macro`, by default the benchmark's own network for `dataset`
-    (NB201: C16/N5) -- not the possibly smaller network the proxies run on.
+    `benchmark` (nas_core.benchmarks) parses the architecture strings and builds the networks;
+    C/N None = the benchmark's own network (NB201 C16/N5). The complexity baselines (params,
+    flops) describe the architecture as its ground truth trained it -- the benchmark's own
+    network -- not the possibly smaller network the proxies run on. `dataset` (default: the
+    benchmark's) names the images; `data_root` (default: the configured one) is used, never
+    part of the cache key, so moving the data folder keeps the cache.
 
-    `make_network(ops, seed) -> nn.Module` replaces the random init; `network_tag` names it in
+    `make_network(arch, seed) -> nn.Module` replaces the random init; `network_tag` names it in
     the cache key. `stop_after` (testing) interrupts after that many new architectures.
     Progress is saved every `chunk` architectures or `save_seconds`, whichever comes first, so
     a kill loses at most that much work. Several processes may sweep overlapping sets into
@@ -98,28 +86,33 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
     process alone writes the store. None = one per CPU core when the sweep has at least
     `MIN_ARCHS_PER_WORKER` architectures per core on CPU, else 1 (serial, in this process).
     """
+    from nas_core import benchmarks
+    from nas_core.config import data_root as configured_root
+
+    bench = benchmarks.get(benchmark)
+    dataset = dataset or bench.images.dataset
+    C, N = C or bench.network_size[0], N or bench.network_size[1]
     indices = [int(i) for i in indices]
     arch_strs = list(arch_strs)
     if len(indices) != len(arch_strs):
         raise BadParameter("indices and arch_strs must have the same length")
     names = list(dict.fromkeys(proxies))
     registry.get([n for n in names if n != "vote"])  # fail early on an unknown proxy
-    config = {"engine": "zeroshot-v2", "dataset": dataset, "data_root": str(data_root), "proxies": sorted(names),
+    config = {"engine": "zeroshot-v3", "benchmark": bench.name, "dataset": dataset, "proxies": sorted(names),
               "seeds": [int(s) for s in seeds], "batches": int(batches), "batch_size": int(batch_size),
               "input_mode": input_mode, "C": C, "N": N, "network": network_tag, "split_seed": split_seed,
               "torch": torch.__version__.split("+")[0]}
-    baseline_macro = baseline_macro or benchmark_macro(dataset)
-    config["baseline_macro"] = dataclasses.asdict(baseline_macro)
     store = ResultStore("zeroshot", config, unique=["index", "seed", "batch", "proxy"])
     done = {k[0] for k in store.done_keys(["index"])}
     todo = [(i, s) for i, s in zip(indices, arch_strs) if i not in done]
     if todo:
-        data = input_batches(dataset, data_root, batches, batch_size, input_mode, split_seed, device)
-        channels = data[0][0].shape[1]
-        classes = 10 if dataset in ("cifar10", "fmnist", "fmnist16") else (100 if dataset == "cifar100" else 120)
+        data = input_batches(dataset, configured_root(data_root), batches, batch_size, input_mode, split_seed, device)
         bar = _progress(len(todo), progress, f"zero-shot ({input_mode}, {network_tag})")
         rows, new, saved_at = [], 0, time.monotonic()
-        job = _Job(names, tuple(int(s) for s in seeds), data, baseline_macro, C, N, classes, channels, device,
+        # the network's input/output follow the images actually fed (a dataset override included)
+        channels = int(data[0][0].shape[1])
+        classes = {"cifar100": 100, "imagenet16": 120}.get(dataset, 10)
+        job = _Job(names, tuple(int(s) for s in seeds), data, bench.name, C, N, channels, classes, device,
                    make_network)
         n_workers = _workers(workers, len(todo), device, make_network)
         for index, arch, arch_rows in _scored(job, todo, n_workers):
@@ -145,7 +138,7 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
             raise RuntimeError(f"zero-shot cache {store.path} still lacks {len(missing)} architecture(s)")
         return run_zero_shot(indices, arch_strs, proxies, seeds, batches, batch_size, input_mode, device, dataset,
                              data_root, C, N, make_network, network_tag, split_seed, chunk, progress, None,
-                             baseline_macro, save_seconds, workers, _retry=True)
+                             save_seconds, workers, benchmark, _retry=True)
     failed = frame["value"].isna().sum()
     if failed and show_progress(progress):  # a log line, not a result: kept out of notebooks
         print(f"[zero-shot] {failed} NaN score(s): " + "; ".join(
@@ -162,26 +155,30 @@ class _Job:
     names: list
     seeds: tuple
     data: list
-    macro: Macro
+    benchmark: str
     C: int
     N: int
-    classes: int
     channels: int
+    classes: int
     device: str
     make_network: Callable | None
 
 
-def _score_arch(job: _Job, index: int, arch: str) -> list[tuple]:
-    ops = nb201.parse(arch)
-    p_m, f_m = params_flops(np.array([ops]), job.macro)
+def _score_arch(job: _Job, index: int, arch_str: str) -> list[tuple]:
+    from nas_core import benchmarks
+
+    bench = benchmarks.get(job.benchmark)
+    arch = bench.parse(arch_str)
+    p_m, f_m = bench.params_flops([arch_str])
     ctx = {"params_M": float(p_m[0]), "flops_M": float(f_m[0])}
     rows = []
     for seed in job.seeds:
-        net = (job.make_network(ops, seed) if job.make_network else
-               init_seeded(ops, seed, C=job.C, N=job.N, num_classes=job.classes, in_channels=job.channels)).to(job.device)
+        net = (job.make_network(arch, seed) if job.make_network else
+               bench.network(arch, seed, C=job.C, N=job.N, in_channels=job.channels,
+                             num_classes=job.classes)).to(job.device)
         for b, (x, y) in enumerate(job.data):
             for name, (value, secs, reason) in score_network(net, x, y, job.names, ctx).items():
-                rows.append((index, arch, int(seed), b, name, value, secs, reason))
+                rows.append((index, arch_str, int(seed), b, name, value, secs, reason))
     return rows
 
 
@@ -268,12 +265,11 @@ def _progress(total: int, enabled: bool, desc: str):
 
 
 def to_wide(tidy: pd.DataFrame, batches: int | None = None) -> pd.DataFrame:
-    """index + one column per proxy: mean over seeds of the mean over the first `batches`."""
-    d = tidy if batches is None else tidy[tidy["batch"] < batches]
-    per_seed = d.groupby(["index", "proxy", "seed"])["value"].mean()
-    wide = per_seed.groupby(["index", "proxy"]).mean().unstack("proxy")
-    wide.columns.name = None
-    return wide.reset_index()
+    """index + one column per proxy: the kit's one long-to-wide rule (an invalid value is never
+    averaged away; `nas_core.engines.evaluate.long_to_wide`)."""
+    from nas_core.engines.evaluate import long_to_wide
+
+    return long_to_wide(tidy, batches)
 
 
 def summary(tidy: pd.DataFrame) -> pd.DataFrame:

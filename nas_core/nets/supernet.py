@@ -12,6 +12,7 @@ every non-`none` edge that reaches the output runs, fed zeros from zero nodes.
 """
 from __future__ import annotations
 
+import numpy as np
 from torch import nn
 
 from nas_core.nets.network import Skeleton, active_edges, run_cell
@@ -72,7 +73,8 @@ class SupernetArch(nn.Module):
     def __init__(self, supernet: Supernet, arch):
         super().__init__()
         self.supernet = supernet
-        self.arch = tuple(int(o) for o in arch)
+        # NB201: 6 op ids (plain ints); other spaces pass their own hashable encoding unchanged
+        self.arch = tuple(int(o) for o in arch) if all(isinstance(o, (int, np.integer)) for o in arch) else arch
 
     def forward(self, x):
         return self.supernet(x, self.arch)

@@ -65,10 +65,6 @@ def available() -> list[str]:
     return sorted(REGISTRY)
 
 
-ALL_NETWORK_PROXIES = ("grad_norm", "snip", "grasp", "fisher", "plain", "synflow", "synflow_bn", "jacob_cov",
-                       "relu_logdet", "relu", "params", "flops")  # fisher_channel: on request
-
-
 _LOADED_ENTRY_POINTS: set[str] = set()
 
 

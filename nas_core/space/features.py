@@ -8,15 +8,20 @@ from nas_core.space import nb201
 from nas_core.space.complexity import dataset_macro, op_counts, params_flops
 
 
-def flops_group(arch_ops: np.ndarray, n_groups: int = 5, dataset: str = "cifar10") -> np.ndarray:
-    """Quantile bin (0 = fewest FLOPs) of each architecture's FLOPs among the given ones.
+def flops_groups(flops, n_groups: int = 5) -> np.ndarray:
+    """Quantile bin (0 = fewest FLOPs) of each value among the given ones (any space).
 
     Ties (many cells share a FLOP count) are kept in one bin: bins are cut on the sorted
     values' quantiles, then equal values take the bin of their first occurrence.
     """
+    ranks = pd.Series(np.asarray(flops, dtype=float)).rank(method="min").to_numpy() - 1
+    return np.minimum((ranks * n_groups // len(ranks)).astype(int), n_groups - 1)
+
+
+def flops_group(arch_ops: np.ndarray, n_groups: int = 5, dataset: str = "cifar10") -> np.ndarray:
+    """`flops_groups` of NB201 cells (op ids) on `dataset`'s C16/N5 network."""
     _, flops = params_flops(np.asarray(arch_ops), dataset_macro(dataset))
-    ranks = pd.Series(flops).rank(method="min").to_numpy() - 1
-    return np.minimum((ranks * n_groups // len(flops)).astype(int), n_groups - 1)
+    return flops_groups(flops, n_groups)
 
 
 def arch_features(arch_strs, dataset: str = "cifar10", n_groups: int = 5) -> pd.DataFrame:

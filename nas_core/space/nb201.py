@@ -285,3 +285,24 @@ def kit_ids_of(arch_ops: np.ndarray) -> np.ndarray:
     arch_ops = np.asarray(arch_ops, dtype=np.int64)
     weights = N_OPS ** np.arange(N_EDGES - 1, -1, -1)
     return arch_ops @ weights
+
+
+def mutation_pairs(kit_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(i, j, from_op, to_op) positions into `kit_ids` of every ordered one-mutation pair."""
+    kit_ids = np.asarray(kit_ids, dtype=np.int64)
+    pos = np.full(N_ARCHS, -1)
+    pos[kit_ids] = np.arange(len(kit_ids))
+    ops = all_ops()[kit_ids].astype(np.int64)
+    out_i, out_j, out_a, out_b = [], [], [], []
+    for e in range(N_EDGES):
+        step = N_OPS ** (N_EDGES - 1 - e)
+        for b in range(N_OPS):
+            a = ops[:, e]
+            target = kit_ids + (b - a) * step
+            j = pos[target]
+            ok = (a != b) & (j >= 0)
+            out_i.append(np.flatnonzero(ok))
+            out_j.append(j[ok])
+            out_a.append(a[ok])
+            out_b.append(np.full(ok.sum(), b))
+    return tuple(np.concatenate(v) for v in (out_i, out_j, out_a, out_b))

@@ -6,18 +6,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nas_core.errors import BadParameter, DataNotFound
-from nas_core.space.features import flops_group
+from nas_core.errors import BadParameter
+from nas_core.space.features import flops_groups
 
 ARCHS_HELP = "all | deiso | sample:N | FILE (one benchmark index per line)"
 
 
-def select_archs(spec: str, truth: pd.DataFrame, seed: int = 0, n_groups: int = 5) -> np.ndarray:
+def select_archs(spec: str, truth: pd.DataFrame, seed: int = 0, n_groups: int = 5, bench=None) -> np.ndarray:
     """Benchmark indices (sorted) for a selection spec over a ground-truth frame.
 
-    `sample:N` draws N de-isomorphic representatives with a conv path, stratified over FLOPs
-    quantile groups (equal share per group) with a seeded generator, so small samples still
-    span the complexity range.
+    `sample:N` draws N de-isomorphic representatives that are worth evaluating (NB201: with a
+    conv path), stratified over FLOPs quantile groups (equal share per group) with a seeded
+    generator, so small samples still span the complexity range. `bench` (a
+    `nas_core.benchmarks.Benchmark`; default NB201's cell space) decides validity and FLOPs.
     """
     spec = str(spec).strip()
     indices = truth["index"].to_numpy()
@@ -30,7 +31,7 @@ def select_archs(spec: str, truth: pd.DataFrame, seed: int = 0, n_groups: int = 
             n = int(spec.split(":", 1)[1])
         except ValueError:
             raise BadParameter(f"bad architecture selection {spec!r}", fix=f"use {ARCHS_HELP}") from None
-        return _stratified_sample(truth, n, seed, n_groups)
+        return _stratified_sample(truth, n, seed, n_groups, bench)
     path = Path(spec)
     if not path.is_file():
         raise BadParameter(f"unknown architecture selection {spec!r} (and no such file)", fix=f"use {ARCHS_HELP}")
@@ -48,16 +49,19 @@ def select_archs(spec: str, truth: pd.DataFrame, seed: int = 0, n_groups: int = 
     return np.unique(chosen)
 
 
-def _stratified_sample(truth: pd.DataFrame, n: int, seed: int, n_groups: int) -> np.ndarray:
-    from nas_core.space import nb201
+def _stratified_sample(truth: pd.DataFrame, n: int, seed: int, n_groups: int, bench=None) -> np.ndarray:
+    if bench is None:
+        from nas_core import benchmarks
 
+        bench = benchmarks.get("nb201")
     pool = truth[truth["iso_representative"].to_numpy()]
-    ops = nb201.ops_from_strings(pool["arch_str"].tolist())
-    keep = nb201.space_table().has_conv_path[nb201.kit_ids_of(ops)]
-    pool, ops = pool[keep], ops[keep]
+    strs = pool["arch_str"].tolist()
+    keep = bench.valid_mask(strs)
+    pool = pool[keep]
     if not 0 < n <= len(pool):
         raise BadParameter(f"sample size {n} must be in 1..{len(pool)}")
-    groups = flops_group(ops, n_groups)
+    flops = bench.stratify_flops(pool["arch_str"].tolist())
+    groups = flops_groups(flops, n_groups)
     rng = np.random.default_rng(seed)
     per_group = np.full(n_groups, n // n_groups)
     per_group[: n % n_groups] += 1
@@ -66,10 +70,3 @@ def _stratified_sample(truth: pd.DataFrame, n: int, seed: int, n_groups: int) ->
         members = pool["index"].to_numpy()[groups == g]
         chosen.append(rng.choice(members, size=min(per_group[g], len(members)), replace=False))
     return np.sort(np.concatenate(chosen))
-
-
-def read_index_file(path) -> np.ndarray:
-    path = Path(path)
-    if not path.is_file():
-        raise DataNotFound(f"index file {path} not found", where=str(path))
-    return np.loadtxt(path, dtype=np.int64, ndmin=1)

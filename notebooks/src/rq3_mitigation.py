@@ -18,6 +18,8 @@
 profile = "smoke"
 # data_root: empty = $NAS_CORE_DATA, or the built-in mini benchmark when that is unset too
 data_root = ""
+# benchmark: auto | nb201 | nb301 | mini (auto: nb201 with a data root, else mini; printed below)
+benchmark = "auto"
 # device: auto | cpu | cuda
 device = "auto"
 # truth_column: empty = the benchmark default (NB201 cifar10_test_acc_200ep, mini fmnist_test_acc_mean)
@@ -29,7 +31,8 @@ from IPython.display import Markdown, display
 from nas_core.analyses import effects, narrative, plots, reproduction
 from nas_core.engines.study import Study
 
-study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column)
+study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column,
+                   benchmark=benchmark)
 report = study.report("rq3")
 n = len(study.eval_indices)
 display(Markdown(study.banner()))
@@ -73,10 +76,14 @@ display(Markdown(reproduction.section_markdown(
 # **Caveat.** One supernet: point values, no interval.
 
 # %%
-post = study.post_deiso()
-report.table("post_deiso", post, "Criteria with and without averaging scores inside isomorphism classes")
-fig = plots.criteria_bars(post, ["kendall_tau_b", "spearman"], title="Post-de-isomorphism")
-report.figure("post_deiso", fig, "Effect of averaging OS scores within isomorphism classes")
+if study.applies("post_deiso"):
+    post = study.post_deiso()
+    report.table("post_deiso", post, "Criteria with and without averaging scores inside isomorphism classes")
+    fig = plots.criteria_bars(post, ["kendall_tau_b", "spearman"], title="Post-de-isomorphism")
+    report.figure("post_deiso", fig, "Effect of averaging OS scores within isomorphism classes")
+else:
+    post = None
+    display(Markdown(study.not_applicable("post_deiso")))
 
 # %% [markdown]
 # ## 3. One-shot pruning (less sharing)
@@ -120,11 +127,15 @@ report.figure("temporal_ensemble", fig, "Temporal ensembles of the last checkpoi
 # loss in separate panels. One run each: no band, no direction claimed.
 
 # %%
-affine = study.affine_comparison()
-report.table("bn_affine", affine, "Criteria along training with and without BN affine parameters in the cells")
-fig = plots.variants_along_training(affine, "variant")
-report.figure("bn_affine", fig, "Kendall's tau along training, BN affine on vs off (left OS acc, right OS loss)")
-display(Markdown(narrative.variant_summary(affine, "BN affine setting")))
+if study.applies("affine"):
+    affine = study.affine_comparison()
+    report.table("bn_affine", affine, "Criteria along training with and without BN affine parameters in the cells")
+    fig = plots.variants_along_training(affine, "variant")
+    report.figure("bn_affine", fig, "Kendall's tau along training, BN affine on vs off (left OS acc, right OS loss)")
+    display(Markdown(narrative.variant_summary(affine, "BN affine setting")))
+else:
+    affine = None
+    display(Markdown(study.not_applicable("affine")))
 
 # %% [markdown]
 # ## 6. Ensemble of independent supernets
@@ -152,16 +163,19 @@ report.figure("seed_ensemble", fig, "Averaging the OS acc of independent superne
 
 # %%
 from nas_core.analyses.oneshot_extras import equal_budget_points
-from nas_core.engines.evaluate import overall
+from nas_core.criteria import overall
 
-mc = study.mc_comparison()
-report.table("mc_samples_along_training", mc, "Criteria along training per MC sample count S and fair sampling, with cumulative arch updates")
-mc_points = equal_budget_points(overall(mc).query("estimator == 'os_acc'"))
-report.table("mc_samples_equal_budget", mc_points, "Kendall's tau of OS acc at equal epochs and at equal arch updates")
-fig = oneshot_plots.along_updates(mc)
-report.figure("mc_samples", fig, "Kendall's tau per sampler against epochs and against cumulative arch updates")
-display(Markdown(mc_points[["comparison", "variant", "epoch", "arch_updates", "updates_ratio", "value"]]
-                 .to_markdown(index=False)))
+if study.applies("mc"):
+    mc = study.mc_comparison()
+    report.table("mc_samples_along_training", mc, "Criteria along training per MC sample count S and fair sampling, with cumulative arch updates")
+    mc_points = equal_budget_points(overall(mc).query("estimator == 'os_acc'"))
+    report.table("mc_samples_equal_budget", mc_points, "Kendall's tau of OS acc at equal epochs and at equal arch updates")
+    fig = oneshot_plots.along_updates(mc)
+    report.figure("mc_samples", fig, "Kendall's tau per sampler against epochs and against cumulative arch updates")
+    display(Markdown(mc_points[["comparison", "variant", "epoch", "arch_updates", "updates_ratio", "value"]]
+                     .to_markdown(index=False)))
+else:
+    display(Markdown(study.not_applicable("mc")))
 
 # %% [markdown]
 # ## 8. Op pruning: training on a sub-space without some ops
@@ -170,10 +184,13 @@ display(Markdown(mc_points[["comparison", "variant", "epoch", "arch_updates", "u
 # that sub-space, at the checkpoints both have.
 
 # %%
-op_prune = study.op_pruning()
-report.table("op_pruning", op_prune, "Kendall's tau and mean OS acc inside the sub-space: sub-space supernet vs full supernet")
-fig = oneshot_plots.op_pruning(op_prune)
-report.figure("op_pruning", fig, "Op pruning: tau inside the sub-space, full vs sub-space supernet")
+if study.applies("op_pruning"):
+    op_prune = study.op_pruning()
+    report.table("op_pruning", op_prune, "Kendall's tau and mean OS acc inside the sub-space: sub-space supernet vs full supernet")
+    fig = oneshot_plots.op_pruning(op_prune)
+    report.figure("op_pruning", fig, "Op pruning: tau inside the sub-space, full vs sub-space supernet")
+else:
+    display(Markdown(study.not_applicable("op_pruning")))
 
 # %% [markdown]
 # ## 9. Soft pruning: sampling good architectures more often
@@ -182,10 +199,13 @@ report.figure("op_pruning", fig, "Op pruning: tau inside the sub-space, full vs 
 # (`study.plan.soft_prune` = soft:warm-up,every,T,pool size).
 
 # %%
-soft = study.soft_pruning()
-report.table("soft_pruning", soft, "Criteria along training: soft pruning vs iso sampling")
-fig = plots.variants_along_training(soft[soft["estimator"] == "os_acc"], "variant")
-report.figure("soft_pruning", fig, "Kendall's tau along training, soft pruning vs iso")
+if study.applies("soft_pruning"):
+    soft = study.soft_pruning()
+    report.table("soft_pruning", soft, "Criteria along training: soft pruning vs iso sampling")
+    fig = plots.variants_along_training(soft[soft["estimator"] == "os_acc"], "variant")
+    report.figure("soft_pruning", fig, "Kendall's tau along training, soft pruning vs iso")
+else:
+    display(Markdown(study.not_applicable("soft_pruning")))
 
 # %% [markdown]
 # ## 10. Gradient similarity of the BN scale parameters (BN-affine variant)
@@ -193,10 +213,13 @@ report.figure("soft_pruning", fig, "Kendall's tau along training, soft pruning v
 # weights. Cosine similarity of different architectures' gradients on the γs, per layer.
 
 # %%
-gamma_sim = study.bn_gamma_similarity()
-report.table("bn_gamma_similarity", gamma_sim, "Cosine similarity of gradients on BN gamma per layer and checkpoint (BN affine)")
-fig = oneshot_plots.bn_gamma_similarity(gamma_sim)
-report.figure("bn_gamma_similarity", fig, "Gradient cosine similarity on BN gamma along training")
+if study.applies("bn_gamma"):
+    gamma_sim = study.bn_gamma_similarity()
+    report.table("bn_gamma_similarity", gamma_sim, "Cosine similarity of gradients on BN gamma per layer and checkpoint (BN affine)")
+    fig = oneshot_plots.bn_gamma_similarity(gamma_sim)
+    report.figure("bn_gamma_similarity", fig, "Gradient cosine similarity on BN gamma along training")
+else:
+    display(Markdown(study.not_applicable("bn_gamma")))
 
 # %% [markdown]
 # ## The study beside the kit

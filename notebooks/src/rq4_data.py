@@ -14,6 +14,8 @@
 profile = "smoke"
 # data_root: empty = $NAS_CORE_DATA, or the built-in mini benchmark when that is unset too
 data_root = ""
+# benchmark: auto | nb201 | nb301 | mini (auto: nb201 with a data root, else mini; printed below)
+benchmark = "auto"
 # device: auto | cpu | cuda
 device = "auto"
 # truth_column: empty = the benchmark default (NB201 cifar10_test_acc_200ep, mini fmnist_test_acc_mean)
@@ -25,7 +27,8 @@ from IPython.display import Markdown, display
 from nas_core.analyses import narrative, plots, reproduction
 from nas_core.engines.study import Study
 
-study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column)
+study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column,
+                   benchmark=benchmark)
 report = study.report("rq4")
 n4, n = len(study.rq4_indices), len(study.eval_indices)
 # RQ4 sweeps many settings: the proxies use a smaller sample (rq4_archs), the one-shot part the evaluated set

@@ -12,6 +12,8 @@
 profile = "smoke"
 # data_root: empty = $NAS_CORE_DATA, or the built-in mini benchmark when that is unset too
 data_root = ""
+# benchmark: auto | nb201 | nb301 | mini (auto: nb201 with a data root, else mini; printed below)
+benchmark = "auto"
 # device: auto | cpu | cuda
 device = "auto"
 # truth_column: empty = the benchmark default (NB201 cifar10_test_acc_200ep, mini fmnist_test_acc_mean)
@@ -23,7 +25,8 @@ from IPython.display import Markdown, display
 from nas_core.analyses import narrative, plots
 from nas_core.engines.study import Study
 
-study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column)
+study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column,
+                   benchmark=benchmark)
 report = study.report("rq5")
 n = len(study.eval_indices)
 display(Markdown(study.banner()))

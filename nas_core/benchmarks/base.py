@@ -1,0 +1,112 @@
+"""What a search space provides to the kit (the seam; see docs/benchmarks.md for the checklist).
+
+Architectures cross the seam as the benchmark's own strings (`arch_str`, as its ground truth
+writes them); each benchmark parses them into its own hashable encoding for its networks.
+Methods a space cannot support raise `NotApplicable` with a one-line reason, which the
+notebooks print instead of the analysis (e.g. de-isomorphic sampling on a space without
+isomorphism classes).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from nas_core.errors import KitError
+
+
+class NotApplicable(KitError):
+    """An analysis or sampler that does not exist for this search space (a one-line reason)."""
+
+
+@dataclass(frozen=True)
+class ImageData:
+    dataset: str          # key for nas_core.data.images (cifar10, fmnist16, ...)
+    classes: int
+    channels: int
+    resolution: int
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str                        # registry name, also the outputs/ suffix
+    title: str                       # for people: "NAS-Bench-201"
+    images: ImageData
+    default_metric: str              # ground-truth column the study ranks against
+    truth_note: str = ""             # what the ground truth is (shown beside comparisons)
+    needs_data_root: bool = True
+    # capabilities (False: the analyses that need them say so in one line)
+    has_isomorphism: bool = False
+    has_whole_space: bool = False    # the ground truth covers the whole space (not a sample)
+    # the benchmark's own network, where the zero-shot proxies run (C, N as the space reads them)
+    network_size: tuple = (16, 5)
+    # protocol numbers that differ from the profiles': {(section, profile): {field: value}}
+    protocol_overrides: dict = field(default_factory=dict)
+    samplers: tuple = ("iso",)       # supernet sampler specs this space understands
+    vote_experts: tuple = ("jacob_cov", "snip", "synflow")  # the study's voting experts per space
+
+    # ---- protocols --------------------------------------------------------------------------
+    def protocol(self, section: str, profile: str, **overrides):
+        from nas_core.profiles import protocol
+
+        mine = {**self.protocol_overrides.get((section, "*"), {}),
+                **self.protocol_overrides.get((section, profile), {})}
+        return protocol(section, profile, **{**mine, **{k: v for k, v in overrides.items() if v is not None}})
+
+    # ---- architectures (override) -------------------------------------------------------------
+    def parse(self, arch_str: str):
+        raise NotImplementedError
+
+    def format(self, arch) -> str:
+        raise NotImplementedError
+
+    def iso_keys(self, arch_strs) -> np.ndarray:
+        """A class key per architecture: equal keys = the same network function. Spaces without
+        isomorphism reduction return the canonical string of each architecture."""
+        return np.asarray([self.format(self.parse(s)) for s in arch_strs], dtype=object)
+
+    def valid_mask(self, arch_strs) -> np.ndarray:
+        """Architectures worth evaluating (NB201: with a conv on a live path)."""
+        return np.ones(len(list(arch_strs)), dtype=bool)
+
+    def params_flops(self, arch_strs) -> tuple[np.ndarray, np.ndarray]:
+        """Analytic #params (M) and #FLOPs (M) of the benchmark's own network."""
+        raise NotImplementedError
+
+    def stratify_flops(self, arch_strs) -> np.ndarray:
+        """The FLOPs that `sample:N` selections are stratified on (default: the own network's)."""
+        return self.params_flops(arch_strs)[1]
+
+    def features(self, arch_strs) -> pd.DataFrame:
+        """RQ2's per-architecture features; always has params_M, flops_M and flops_group."""
+        raise NotImplementedError
+
+    def mutation_pairs(self, arch_strs) -> pd.DataFrame:
+        """One-mutation pairs among `arch_strs`: columns a, b (positions), from_op, to_op, cell,
+        kind ('op' / 'input') and noop (the two are the same function)."""
+        raise NotApplicable(f"{self.title}: no mutation pairs defined")
+
+    # ---- networks -----------------------------------------------------------------------------
+    def network(self, arch, seed: int, C: int | None = None, N: int | None = None,
+                in_channels: int | None = None, num_classes: int | None = None):
+        """The standalone network of `arch` (parsed), seeded default initialisation."""
+        raise NotImplementedError
+
+    def supernet(self, proto, channels: int, classes: int):
+        raise NotApplicable(f"{self.title}: no supernet")
+
+    def sampler(self, spec: str, seed: int, restrict_to=None, data_root=None):
+        raise NotApplicable(f"{self.title}: no supernet samplers")
+
+    def sampler_pool_ids(self, arch_strs):
+        """The sampler's encoding of a list of architectures (one-shot pruning's kept set)."""
+        return [self.parse(s) for s in arch_strs]
+
+    # ---- ground truth -------------------------------------------------------------------------
+    def ground_truth(self, data_root) -> pd.DataFrame:
+        """index, arch_str, iso_class, iso_representative and the metric columns."""
+        raise NotImplementedError
+
+    def describe_data(self, data_root) -> str:
+        raise NotImplementedError
