@@ -353,3 +353,116 @@ def test_sample_params_and_flops_match_for_every_row(sample_table):
     assert np.array_equal(np.round(sample_table.params.to_numpy() * 1e6).astype(np.int64), counted)
     flops = np.array([nb101.params_flops(c)[1] for c in cells]) / 1e6
     assert np.abs(flops - sample_table.flops.to_numpy()).max() < 1e-6
+
+
+# ---- NAS-Bench-1shot1 sub-space 3 -------------------------------------------------------------
+
+def _cell(edges, ops, n):
+    m = np.zeros((n, n), int)
+    for i, j in edges:
+        m[i, j] = 1
+    return nb101.make_cell(m, ["input", *ops, "output"])
+
+
+def test_subspace3_wirings_and_their_cells():
+    from nas_core.space import nb1shot1 as s3
+
+    wirings = s3.all_wirings()
+    assert len(wirings) == 1 * 2 * 3 * 6 * 10 * 15 == 5400 == len(set(wirings))
+    rng = np.random.default_rng(0)
+    for k in rng.choice(len(wirings), 200, replace=False):
+        arch = s3.S3Arch(wirings[k], tuple(rng.choice(nb101.OPS, 5)))
+        assert arch.matrix().sum() == 9
+        assert s3.in_subspace3(s3.to_cell(arch))
+
+
+def test_subspace3_membership_by_hand():
+    from nas_core.space import nb1shot1 as s3
+
+    # two parallel one-input vertices feeding the output: blocks 1 and 2
+    assert s3.in_subspace3(_cell([(0, 1), (0, 2), (1, 3), (2, 3)], [C3, C1], 4))
+    # the output has one input: no configuration gives that
+    assert not s3.in_subspace3(_cell([(0, 1), (1, 2)], [C3], 3))
+    # vertex 3 has two inputs and feeds vertex 4 (one input): a two-input block (4 or 5) cannot
+    # feed a one-input block (1..3)
+    assert not s3.in_subspace3(_cell([(0, 1), (0, 2), (1, 3), (2, 3), (3, 4), (4, 5), (0, 5)], [C3, C3, C3, C3], 6))
+    # ... but feeding a second two-input vertex is fine
+    assert s3.in_subspace3(_cell([(0, 1), (0, 2), (1, 3), (2, 3), (3, 4), (1, 4), (4, 5), (0, 5)], [C3, C3, C3, C3], 6))
+    # three two-input vertices: only blocks 4 and 5 take two inputs
+    assert not s3.in_subspace3(_cell([(0, 1), (0, 2), (1, 2), (0, 3), (2, 3), (1, 4), (3, 4), (4, 5), (0, 5)],
+                                     [C3, C3, C3, C3], 6))
+
+
+def test_subspace3_membership_rule_equals_enumeration_of_all_wirings():
+    from nas_core.space import nb1shot1 as s3
+
+    structures = s3.wiring_structures()
+    assert len(structures) == 317  # distinct pruned wirings, up to vertex renumbering
+    cells = nb101.sample(400, seed=21)
+    member = [s3.in_subspace3(c) for c in cells]
+    assert 0 < sum(member) < len(cells)
+    assert member == [s3.structure_hash(c) in structures for c in cells]
+
+
+def test_embed_gives_a_configuration_of_the_same_architecture():
+    from nas_core.space import nb1shot1 as s3
+
+    for arch in s3.sample(150, seed=2):
+        cell = s3.to_cell(arch)
+        canon = s3.embed(cell)
+        assert s3.to_cell(canon).hash == cell.hash
+        assert s3.embed(s3.to_cell(canon)) == canon  # canonical: a fixed point
+    with pytest.raises(BadParameter, match="not in NAS-Bench-1shot1 sub-space 3"):
+        s3.embed(nb101.parse("0100|input,output"))
+    with pytest.raises(BadParameter, match="node 4 of sub-space 3 takes 2"):
+        s3.S3Arch(((0,), (0,), (1,), (0,), (0, 1), (0, 1)), (C3,) * 5)
+
+
+def test_sample_cells_in_subspace3(data_root):
+    from nas_core.space import nb1shot1 as s3
+
+    frame = load_nb101_truth(data_root)
+    member = np.array([s3.in_subspace3(nb101.parse(s)) for s in frame["arch_str"]])
+    assert member.sum() == 166 and frame.loc[member, "hash"].nunique() == 86
+
+
+TINY = dict(C=4, stacks=2, cells_per_stack=1)
+
+
+def test_subspace3_supernet_used_parameters_and_loose_ends():
+    from nas_core.nets.nb101_supernet import NB101Supernet
+    from nas_core.space import nb1shot1 as s3
+
+    torch.manual_seed(0)
+    net = NB101Supernet(**TINY).scoring_mode()
+    x = torch.randn(2, 3, 8, 8)
+    for arch in s3.sample(6, seed=4):
+        net.zero_grad(set_to_none=True)
+        net(x, arch).sum().backward()
+        with_grad = {id(p) for p in net.parameters() if p.grad is not None}
+        assert with_grad == {id(p) for p in net.used_parameters(arch)}
+    # a loose end (block 5 feeding nothing) does not change the output, whatever its op
+    base = ((0,), (1,), (2,), (0, 3), (0, 1), (0, 4))
+    a = s3.S3Arch(base, (C3, C1, MP, C3, C3))
+    b = s3.S3Arch(base, (C3, C1, MP, C3, MP))
+    assert s3.live_blocks(a) == (1, 2, 3, 4)
+    assert torch.equal(net(x, a), net(x, b))
+    assert not net.dropout.training and net.training
+
+
+def test_subspace3_sampler_uniform_seeded_resumable():
+    from nas_core.space import nb1shot1 as s3
+    from nas_core.space.uniform_sampler import subspace3_sampler
+
+    s = subspace3_sampler(seed=3, per_step=2)
+    s.step()
+    state = s.state_dict()
+    nxt = s.step()
+    other = subspace3_sampler(seed=0, per_step=2)
+    other.load_state_dict(state)
+    assert other.step() == nxt
+    draws = [a for _ in range(600) for a in s.step()]
+    out_parents = [a.parents[-1] for a in draws]
+    assert all(abs(out_parents.count(p) / len(draws) - 1 / 15) < 0.03 for p in s3.parent_choices(6))
+    canon = subspace3_sampler(seed=3, canonical=True).step()[0]
+    assert s3.embed(s3.to_cell(canon)) == canon

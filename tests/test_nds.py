@@ -223,3 +223,88 @@ def test_missing_and_damaged_files(tmp_path):
         load_nds_truth("resnexta", folder=folder)
     with pytest.raises(DataNotFound, match="no NDS JSON files"):
         load_nds_truth("resnet", data_root=tmp_path)
+
+
+# ---- supernet and sampler -----------------------------------------------------------------------
+
+SMALL_RESNET = {"ds": (1, 2, 3), "ws": (16, 24, 32)}
+SMALL_RESNEXT = {"ds": (1, 2), "ws": (16, 32), "bms": (0.25, 0.5, 1.0), "gs": (1, 2, 4)}
+
+
+def _supernet_and_archs(space, choices, n=6):
+    from nas_core.nets.nds_supernet import NDSSupernet
+    from nas_core.space.uniform_sampler import nds_sampler
+
+    torch.manual_seed(0)
+    net = NDSSupernet(space, depths=choices["ds"], widths=choices["ws"], bot_muls=choices.get("bms"))
+    sampler = nds_sampler(space, seed=1, per_step=n, choices=choices)
+    return net, sampler.step()
+
+
+@pytest.mark.parametrize("space, choices", [("resnet", SMALL_RESNET), ("resnexta", SMALL_RESNEXT)])
+def test_supernet_path_equals_the_standalone_network_with_its_weights(space, choices):
+    from nas_core.nets.nds_supernet import extract_standalone
+
+    net, archs = _supernet_and_archs(space, choices)
+    net.scoring_mode()
+    x = torch.randn(4, 3, 32, 32)
+    for arch in archs:
+        standalone = extract_standalone(net, arch).train()
+        assert torch.allclose(net(x, arch), standalone(x), atol=1e-5)
+        # the standalone network has exactly the parameters of the arch, BN affine off
+        assert sum(p.numel() for p in standalone.parameters()) == nds.params_flops(arch)[0] - sum(
+            2 * m.num_features for m in NDSNetwork(arch).modules() if isinstance(m, nn.BatchNorm2d))
+
+
+@pytest.mark.parametrize("space, choices", [("resnet", SMALL_RESNET), ("resnexta", SMALL_RESNEXT)])
+def test_supernet_used_parameters_are_exactly_those_with_gradients(space, choices):
+    net, archs = _supernet_and_archs(space, choices, n=4)
+    net.scoring_mode()
+    x = torch.randn(2, 3, 32, 32)
+    for arch in archs:
+        net.zero_grad(set_to_none=True)
+        net(x, arch).sum().backward()
+        with_grad = {id(p) for p in net.parameters() if p.grad is not None}
+        assert with_grad == {id(p) for p in net.used_parameters(arch)}
+
+
+def test_ordinal_slicing_shares_prefixes():
+    from nas_core.nets.nds_supernet import NDSSupernet
+
+    net = NDSSupernet("resnexta", depths=(1, 2), widths=(16, 32))
+    conv = net.stages[1][0].convs[1]  # the grouped 3x3 of stage 2's first block (max 32 channels)
+    w = conv.sliced_weight(8, 8, groups=2)
+    assert w.shape == (8, 4, 3, 3)
+    assert torch.equal(w[:4], conv.weight[:4, :4]) and torch.equal(w[4:], conv.weight[4:8, 4:8])
+    assert torch.equal(conv.sliced_weight(8, 8), conv.weight[:8, :8])
+    assert all(not m.affine for m in net.modules() if isinstance(m, nn.BatchNorm2d))
+    assert net.dropout.__class__ is nn.Identity
+    with pytest.raises(BadParameter, match="larger than this supernet"):
+        net(torch.zeros(1, 3, 32, 32), nds.make_arch("resnexta", (4, 1, 1), (16, 16, 16), (1, 1, 1), (1, 1, 1)))
+    with pytest.raises(BadParameter, match="cannot run a resnet"):
+        net(torch.zeros(1, 3, 32, 32), nds.make_arch("resnet", (1, 1, 1), (16, 16, 16)))
+
+
+def test_scoring_mode_bn_train_dropout_off():
+    from nas_core.nets.nds_supernet import NDSSupernet
+
+    net = NDSSupernet("resnet", depths=(1,), widths=(16,), dropout=0.3).eval().scoring_mode()
+    assert net.training and not net.dropout.training
+
+
+def test_nds_sampler_is_uniform_seeded_and_resumable():
+    from nas_core.space.uniform_sampler import nds_sampler
+
+    s = nds_sampler("resnexta", seed=5, per_step=3)
+    first = s.step()
+    state = s.state_dict()
+    nxt = s.step()
+    s2 = nds_sampler("resnexta", seed=99)
+    s2.per_step = 3
+    s2.load_state_dict(state)
+    assert s2.step() == nxt and nds_sampler("resnexta", seed=5, per_step=3).step() == first
+    draws = [a for _ in range(200) for a in s.step()]
+    gs = np.array([a.gs for a in draws]).ravel()
+    assert all(abs(np.mean(gs == g) - 1 / 3) < 0.06 for g in (1, 2, 4))
+    with pytest.raises(BadParameter, match="bad choice list"):
+        nds_sampler("resnet", 0, choices={"ds": (5,)})
