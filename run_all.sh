@@ -3,13 +3,13 @@
 # RQ1-RQ5 notebooks with papermill into outputs/<profile>/ and write its index page.
 #
 #   ./run_all.sh [--profile smoke|quick|paper] [--only rq1,rq3] [--device auto|cpu|cuda]
-#                [--data-root DIR] [--shard i/n] [--skip-compute]
+#                [--data-root DIR] [--benchmark auto|nb201,nb301,nb101,nds_resnet,...] [--shard i/n] [--skip-compute]
 #
 # With no data root (no --data-root, no $NAS_CORE_DATA) the kit uses its own mini benchmark
 # on Fashion-MNIST. Safe to interrupt and rerun: finished work is reused.
 set -euo pipefail
 cd "$(dirname "$0")"
-profile=quick; only=""; device=auto; shard=""; skip=""
+profile=quick; only=""; device=auto; shard=""; skip=""; benchmark=""
 usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "run_all.sh: error: $*" >&2; echo "  usage: ./run_all.sh --help" >&2; exit 2; }
 # an option that takes a value must have one (not the end of the line, not the next option)
@@ -20,6 +20,7 @@ while [ $# -gt 0 ]; do
     --only) value "$@"; only="$2"; shift 2 ;;
     --device) value "$@"; device="$2"; shift 2 ;;
     --data-root) value "$@"; export NAS_CORE_DATA="$2"; shift 2 ;;
+    --benchmark) value "$@"; benchmark="$2"; shift 2 ;;
     --shard) value "$@"; shard="$2"; shift 2 ;;
     --skip-compute) skip=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -45,5 +46,6 @@ export MPLBACKEND=Agg PYTHONHASHSEED=0
 args=(--profile "$profile" --device "$device")
 [ -n "$only" ] && args+=(--only "$only")
 [ -n "$shard" ] && args+=(--shard "$shard")
+[ -n "$benchmark" ] && args+=(--benchmark "$benchmark")
 [ -n "$skip" ] && args+=(--skip-compute)
 exec "$PY" -m nas_core run "${args[@]}"

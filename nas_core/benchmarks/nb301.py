@@ -81,7 +81,7 @@ class NASBench301(Benchmark):
         return DartsSupernet(C=proto.C, layers=proto.N, num_classes=classes, in_channels=channels,
                              affine=proto.affine, dropout=proto.dropout)
 
-    def sampler(self, spec: str, seed: int, restrict_to=None, data_root=None):
+    def sampler(self, spec: str, seed: int, restrict_to=None, data_root=None, proto=None):
         from nas_core.samplers_nb301 import UniformDartsSampler
 
         if spec != "iso":
