@@ -78,8 +78,11 @@ class NASBench301(Benchmark):
     def supernet(self, proto, channels: int, classes: int):
         from nas_core.nets.darts_supernet import DartsSupernet
 
-        return DartsSupernet(C=proto.C, layers=proto.N, num_classes=classes, in_channels=channels,
-                             affine=proto.affine, dropout=proto.dropout)
+        import torch
+
+        net = DartsSupernet(C=proto.C, layers=proto.N, num_classes=classes, in_channels=channels,
+                            affine=proto.affine, dropout=proto.dropout)
+        return net.to(memory_format=torch.channels_last)  # faster depthwise convs (nets/darts_supernet.py)
 
     def sampler(self, spec: str, seed: int, restrict_to=None, data_root=None):
         from nas_core.samplers_nb301 import UniformDartsSampler
