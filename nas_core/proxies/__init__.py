@@ -2,7 +2,12 @@
 
 A proxy is a function `(PassResult, context) -> 0-d tensor`, registered with what it needs
 from the shared pass (`nas_core.proxies.passes`). Direction: every score is used as "higher
-is better" with its raw sign. `params`/`flops` are analytic; `vote` ranks from other proxies.
+is better" with its raw sign. `params`/`flops` are analytic; `vote` and `az_nas` rank from
+other proxies (rank aggregates over a set of architectures, not per-network scores).
+
+A need is either a part of the shared `main_pass` (`passes.py`) or a separate pass that a
+proxy module registers with `register_pass` (its value lands in `context[need]`, computed once
+per network and batch however many proxies use it), or "analytic"/"weights" (no pass).
 
 Your own proxy, without editing the package:
 
@@ -23,7 +28,11 @@ from typing import Callable
 from nas_core.errors import BadParameter
 
 # what a proxy can ask of the shared pass
-NEEDS = ("grads", "activations", "relu", "hvp", "jacobian", "synflow", "synflow_bn", "analytic")
+NEEDS = ("grads", "activations", "relu", "hvp", "jacobian", "synflow", "synflow_bn", "analytic",
+         # proxies after the study: parts of the main pass ...
+         "features", "ntk", "weights",
+         # ... and separate passes registered by their proxy modules (`register_pass`)
+         "zen", "az_nas", "te_nas_lr", "zico", "gradsign")
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,8 @@ class Proxy:
 
 
 REGISTRY: dict[str, Proxy] = {}
+# need -> fn(net, x, y, context): a pass of its own (the value goes to context[need])
+PASSES: dict[str, Callable] = {}
 
 
 ENTRY_POINT_GROUP = "nas_core.proxies"
@@ -48,6 +59,18 @@ def register(name: str, needs: tuple[str, ...] = ("grads",), reference: str = "u
 
     def wrap(fn):
         REGISTRY[name] = Proxy(name, tuple(needs), fn, reference)
+        return fn
+    return wrap
+
+
+def register_pass(need: str):
+    """Decorator: `fn(net, x, y, context)` computes `need` once per network and batch for
+    every proxy that asks for it; its value is put in `context[need]`."""
+    if need not in NEEDS:
+        raise BadParameter(f"pass {need!r} is not a known need", fix=f"add it to nas_core.proxies.NEEDS ({NEEDS})")
+
+    def wrap(fn):
+        PASSES[need] = fn
         return fn
     return wrap
 
@@ -67,14 +90,26 @@ def available() -> list[str]:
 
 ALL_NETWORK_PROXIES = ("grad_norm", "snip", "grasp", "fisher", "plain", "synflow", "synflow_bn", "jacob_cov",
                        "relu_logdet", "relu", "params", "flops")  # fisher_channel: on request
+# the proxies published after the study (docs/zeroshot.md, "Proxies after the study"), per network
+AFTER_STUDY_PROXIES = ("zico", "meco", "swap", "az_nas_expressivity", "az_nas_progressivity", "az_nas_trainability",
+                       "az_nas_complexity", "zen", "te_nas_ntk", "te_nas_lr", "epe_nas", "l2_norm", "gradsign")
+# rank aggregates: computed from other proxies' values over a set of architectures
+RANK_AGGREGATES = {
+    "vote": "nas_core.proxies.vote.vote_scores on a table of its experts' values (synflow, jacob_cov, snip)",
+    "az_nas": "nas_core.proxies.az_nas.az_nas_scores on a table of az_nas_expressivity, az_nas_progressivity, "
+              "az_nas_trainability and az_nas_complexity",
+}
+# proxies that need the architecture's FLOPs in context["flops_M"]
+NEEDS_FLOPS = ("flops", "az_nas_complexity")
 
 
 _LOADED_ENTRY_POINTS: set[str] = set()
 
 
 def _load_all() -> None:
-    from nas_core.proxies import (complexity, fisher, grad_norm, grasp, jacob_cov, plain,  # noqa: F401
-                                  relu_count, relu_logdet, snip, synflow)
+    from nas_core.proxies import (az_nas, complexity, epe_nas, fisher, grad_norm, gradsign, grasp,  # noqa: F401
+                                  jacob_cov, l2_norm, meco, plain, relu_count, relu_logdet, snip, swap, synflow,
+                                  te_nas, zen, zico)
     _load_entry_points()
 
 
