@@ -13,6 +13,10 @@ collects everything the requested proxies need, and each proxy is a small reduct
                  * with `need_ntk`, the empirical NTK of the logit sums (te_nas_ntk): one
                    backward per image through the same graph;
   `synflow_pass`  a float64 copy with |weights|, an all-ones input, BN removed (or kept).
+
+Passes that share nothing with these (their own inputs, weights or batch splits: zen, az_nas,
+te_nas_lr, zico, gradsign) live in their proxy modules, registered with
+`proxies.register_pass`; `seeded_generator` and `gaussian` give them reproducible draws.
 """
 from __future__ import annotations
 
