@@ -133,7 +133,7 @@ BENCHMARK = NASBench301(
     truth_note=("real training results of NB301's data set (validation accuracy); the study ranked against "
                 "NB301's surrogate model, so its numbers are comparable in kind, not digit for digit"),
     has_isomorphism=False, has_whole_space=False, network_size=(32, 8), samplers=("iso",),
-    vote_experts=("plain", "grasp", "synflow"),
+    vote_experts=("plain", "grasp", "synflow"), op_names=space.OPS,
     protocol_overrides={
         # DARTS networks are ~3x an NB201 C16/N5 in FLOPs: small profiles cut architectures and
         # supernet size, never the proxies' network (docs/nb301.md measures what a reduction changes)
