@@ -71,9 +71,11 @@ class NASBench301(Benchmark):
                 in_channels: int | None = None, num_classes: int | None = None):
         from nas_core.nets.darts import init_seeded
 
+        # op BN without affine parameters, preprocessing BN with, as NB301 counts #params (at init an affine
+        # BN is the identity map too, so every proxy's forward is the same either way)
         return init_seeded(arch, seed, C=C or self.network_size[0], layers=N or self.network_size[1],
                            num_classes=num_classes or self.images.classes,
-                           in_channels=in_channels or self.images.channels)
+                           in_channels=in_channels or self.images.channels, affine=False, preprocess_affine=True)
 
     def supernet(self, proto, channels: int, classes: int):
         from nas_core.nets.darts_supernet import DartsSupernet
