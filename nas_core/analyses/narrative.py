@@ -545,3 +545,26 @@ def guidelines(evidence: pd.DataFrame, search: pd.DataFrame) -> str:
             g.append(f"**Judge estimators by the search they drive.** The best-driven search ({r['estimator']}, "
                      f"{r['method']}, budget {r['budget']}) finds {_fmt(r['true_acc_mean'], 2)} %{spread}.")
     return "\n".join(f"{i}. {t}" for i, t in enumerate(g, 1)) or "Not enough results for guidelines."
+
+
+def partial_rank_summary(frame: pd.DataFrame) -> str:
+    """Which estimators keep a ranking signal once #params and op counts are accounted for: a
+    direction only where the interval excludes 0."""
+    if frame.empty:
+        return "No estimators to compare."
+    ok = frame.dropna(subset=["partial"])
+    beyond = ok[ok["ci_low"] > 0].sort_values("partial", ascending=False)
+    nothing = ok[(ok["ci_low"] <= 0) & (ok["ci_high"] >= 0)]
+    below = ok[ok["ci_high"] < 0]
+    n = int(frame["n"].max())
+    parts = [f"Over {n} architectures (intervals: bootstrap over architectures, one network init per architecture):"]
+    if len(beyond):
+        parts.append("- **Signal beyond size and op counts** (partial ρ interval above 0): " + ", ".join(
+            f"{r.proxy} {_fmt(r.partial, 2)} [{_fmt(r.ci_low, 2)}, {_fmt(r.ci_high, 2)}]" for r in beyond.itertuples()))
+    if len(nothing):
+        parts.append("- **No detectable signal beyond them** (interval contains 0): " + ", ".join(nothing["proxy"])
+                     + " — at this n these rank architectures no better than counting does; more architectures "
+                     "would narrow the intervals.")
+    if len(below):
+        parts.append("- **Against the truth once size is accounted for**: " + ", ".join(below["proxy"]))
+    return "\n".join(parts)

@@ -285,21 +285,25 @@ def op_bias_heatmaps(frame: pd.DataFrame):
     estimators = list(frame["estimator"].unique())
     seen = set(frame["from_op"]) | set(frame["to_op"])
     ops = list(OPS) if seen <= set(OPS) else sorted(seen)  # NB201's fixed order, else the space's ops
-    fig, axes = plt.subplots(1, len(estimators), figsize=(3.6 * len(estimators) + 1.2, 3.4), squeeze=False,
+    ncols = min(len(estimators), 4)
+    nrows = -(-len(estimators) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols + 1.2, 3.4 * nrows), squeeze=False,
                              layout="constrained")
+    for ax in axes.flat[len(estimators):]:
+        ax.set_visible(False)
     names = [SHORT_OPS.get(o, o.replace("_conv_", "").replace("_pool_", "pool").replace("skip_connect", "skip"))
              for o in ops]
-    for ax, e in zip(axes[0], estimators):
+    for ax, e in zip(axes.flat, estimators):
         d = frame[frame["estimator"] == e]
         mat = d.pivot_table(index="from_op", columns="to_op", values="bias").reindex(index=ops, columns=ops)
         sns.heatmap(mat.to_numpy(dtype=float), ax=ax, cmap="RdBu_r", center=0, vmin=-1, vmax=1, annot=True,
                     fmt=".2f", annot_kws={"size": 7}, xticklabels=names, yticklabels=names, cbar=False)
         ax.set_title(e)
         ax.set_xlabel("mutated to")
-        ax.set_ylabel("mutated from" if ax is axes[0][0] else "")
+        ax.set_ylabel("mutated from" if ax in axes[:, 0] else "")
         ax.tick_params(axis="x", rotation=45)
     sm = matplotlib.cm.ScalarMappable(cmap="RdBu_r", norm=matplotlib.colors.Normalize(-1, 1))
-    fig.colorbar(sm, ax=axes[0].tolist(), label="P(estimate up) − P(truth up)\n(positive = over-estimated)")
+    fig.colorbar(sm, ax=axes.ravel().tolist(), label="P(estimate up) − P(truth up)\n(positive = over-estimated)")
     return fig
 
 
@@ -494,4 +498,23 @@ def groundtruth_views(views: dict):
         ax.set_xlabel("")
         ax.set_ylabel("")
     fig.tight_layout()
+    return fig
+
+
+def partial_rank(frame: pd.DataFrame):
+    """Per estimator: Spearman ρ with the truth (open marker) and the partial ρ given #params
+    and op counts (filled, with its bootstrap interval), sorted by the partial ρ."""
+    if frame.empty:
+        return _empty("no estimators")
+    d = frame.sort_values("partial", na_position="first").reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(6.4, 0.28 * len(d) + 1.2), layout="constrained")
+    y = np.arange(len(d))
+    err = np.vstack([d["partial"] - d["ci_low"], d["ci_high"] - d["partial"]])
+    ax.errorbar(d["partial"], y, xerr=np.nan_to_num(err), fmt="o", color="C0", capsize=2,
+                label="partial ρ given #params + op counts (95 % CI)")
+    ax.scatter(d["spearman"], y, facecolors="none", edgecolors="C1", label="Spearman ρ")
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_yticks(y, d["proxy"])
+    ax.set_xlabel("rank correlation with the ground truth")
+    ax.legend(loc="lower right", fontsize=8)
     return fig

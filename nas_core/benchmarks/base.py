@@ -45,6 +45,7 @@ class Benchmark:
     protocol_overrides: dict = field(default_factory=dict)
     samplers: tuple = ("iso",)       # supernet sampler specs this space understands
     vote_experts: tuple = ("jacob_cov", "snip", "synflow")  # the study's voting experts per space
+    op_names: tuple = ()             # the space's operations (feature columns end with them)
     # the NB201 cell space (nb201, mini): RQ2's feature list and REA's mutation rule are NB201's own
     nb201_cell_space: bool = False
     # what the supernet scores when it does not cover every architecture as it is (shown in the
@@ -96,6 +97,15 @@ class Benchmark:
     def features(self, arch_strs) -> pd.DataFrame:
         """RQ2's per-architecture features; always has params_M, flops_M and flops_group."""
         raise NotImplementedError
+
+    def graph_features(self, arch_strs) -> pd.DataFrame:
+        """Counting baselines (one row per architecture, every column "higher = more"): the
+        number of each op and the trainable layers on the longest path. Default: the op-count
+        and depth columns of `features`."""
+        feats = self.features(arch_strs)
+        cols = [c for c in feats.columns if c.endswith("_depth") or c == "depth" or c.startswith("n_")
+                or any(c.endswith(op) for op in self.op_names)]
+        return feats[cols].astype(float).reset_index(drop=True)
 
     def mutation_pairs(self, arch_strs) -> pd.DataFrame:
         """One-mutation pairs among `arch_strs`: columns a, b (positions), from_op, to_op, cell,

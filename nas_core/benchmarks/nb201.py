@@ -55,6 +55,11 @@ class NB201Space(Benchmark):
         # analyses group by them; on the cell space the FLOPs order barely depends on the size)
         return arch_features(list(arch_strs), dataset="cifar10")
 
+    def graph_features(self, arch_strs) -> pd.DataFrame:
+        from nas_core.space.features import graph_features
+
+        return graph_features(space.ops_from_strings(list(arch_strs)))
+
     def mutation_pairs(self, arch_strs) -> pd.DataFrame:
         """Pairs over isomorphism classes: every member cell of a listed architecture's class
         stands for it (carries its row), and pairs are found among all those members; a pair

@@ -71,15 +71,20 @@ class NASBench301(Benchmark):
                 in_channels: int | None = None, num_classes: int | None = None):
         from nas_core.nets.darts import init_seeded
 
+        # op BN without affine parameters, preprocessing BN with, as NB301 counts #params (at init an affine
+        # BN is the identity map too, so every proxy's forward is the same either way)
         return init_seeded(arch, seed, C=C or self.network_size[0], layers=N or self.network_size[1],
                            num_classes=num_classes or self.images.classes,
-                           in_channels=in_channels or self.images.channels)
+                           in_channels=in_channels or self.images.channels, affine=False, preprocess_affine=True)
 
     def supernet(self, proto, channels: int, classes: int):
         from nas_core.nets.darts_supernet import DartsSupernet
 
-        return DartsSupernet(C=proto.C, layers=proto.N, num_classes=classes, in_channels=channels,
-                             affine=proto.affine, dropout=proto.dropout)
+        import torch
+
+        net = DartsSupernet(C=proto.C, layers=proto.N, num_classes=classes, in_channels=channels,
+                            affine=proto.affine, dropout=proto.dropout)
+        return net.to(memory_format=torch.channels_last)  # faster depthwise convs (nets/darts_supernet.py)
 
     def sampler(self, spec: str, seed: int, restrict_to=None, data_root=None, proto=None):
         from nas_core.samplers_nb301 import UniformDartsSampler
@@ -130,7 +135,7 @@ BENCHMARK = NASBench301(
     truth_note=("real training results of NB301's data set (validation accuracy); the study ranked against "
                 "NB301's surrogate model, so its numbers are comparable in kind, not digit for digit"),
     has_isomorphism=False, has_whole_space=False, network_size=(32, 8), samplers=("iso",),
-    vote_experts=("plain", "grasp", "synflow"),
+    vote_experts=("plain", "grasp", "synflow"), op_names=space.OPS,
     protocol_overrides={
         # DARTS networks are ~3x an NB201 C16/N5 in FLOPs: small profiles cut architectures and
         # supernet size, never the proxies' network (docs/nb301.md measures what a reduction changes)

@@ -316,17 +316,29 @@ class Study:
 
     def zs_scores(self, input_mode: str = "real", batch_size: int | None = None, batches: int | None = None,
                   indices=None, make_network=None, network_tag: str = "random-init", seeds=None,
-                  proxies=None) -> pd.DataFrame:
-        """Tidy zero-shot scores (index, arch_str, seed, batch, proxy, value, seconds), cached."""
+                  proxies=None, after_study: bool | None = None) -> pd.DataFrame:
+        """Tidy zero-shot scores (index, arch_str, seed, batch, proxy, value, seconds), cached.
+        The main sweep (evaluated architectures, real images, the profile's batches) also carries
+        the proxies published after the study (`after_study`, default: for that sweep only),
+        computed as a sweep of their own so that either list can change without the other."""
         from nas_core.engines.zeroshot import run_zero_shot
 
         p = self.zs_protocol()
+        main = (indices is None and input_mode == "real" and batch_size is None and batches is None
+                and make_network is None and proxies is None)
         indices = self.eval_indices if indices is None else np.asarray(indices)
-        return run_zero_shot(
-            indices=indices, arch_strs=self.arch_strs(indices), proxies=list(proxies or p.proxies),
-            seeds=list(seeds or p.seeds), batches=batches or p.batches, batch_size=batch_size or p.batch_size,
-            input_mode=input_mode, device=self.device, dataset=self.dataset, benchmark=self.benchmark,
-            C=p.C, N=p.N, make_network=make_network, network_tag=network_tag, progress=True)
+
+        def sweep(names):
+            return run_zero_shot(
+                indices=indices, arch_strs=self.arch_strs(indices), proxies=list(names),
+                seeds=list(seeds or p.seeds), batches=batches or p.batches, batch_size=batch_size or p.batch_size,
+                input_mode=input_mode, device=self.device, dataset=self.dataset, benchmark=self.benchmark,
+                C=p.C, N=p.N, make_network=make_network, network_tag=network_tag, progress=True)
+
+        tidy = sweep(proxies or p.proxies)
+        if (main if after_study is None else after_study) and p.after_study:
+            tidy = pd.concat([tidy, sweep(p.after_study)], ignore_index=True)
+        return tidy
 
     def zs_table(self, tidy: pd.DataFrame, batches: int | None = None, vote: bool = True) -> pd.DataFrame:
         """Wide table (index + one column per proxy): mean over seeds and the first `batches`."""
@@ -339,6 +351,10 @@ class Study:
             experts = [e for e in self.bench.vote_experts if e in wide.columns]
             if len(experts) == len(self.bench.vote_experts):
                 wide["vote"] = vote_scores(wide[experts])
+            from nas_core.proxies.az_nas import TERMS as AZ_TERMS, az_nas_scores
+
+            if all(t in wide.columns for t in AZ_TERMS):
+                wide["az_nas"] = az_nas_scores(wide)
         return wide
 
     # ---- one-shot -----------------------------------------------------------------------------
@@ -490,6 +506,35 @@ class Study:
         frames = [pair_bias(pairs, wide[est].to_numpy(), truth).assign(estimator=est)
                   for est in estimators if est in wide.columns]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def partial_rank(self, wide: pd.DataFrame) -> pd.DataFrame:
+        """How much of each estimator's ranking is only size and op counts: Spearman ρ with the
+        truth, and the partial ρ given #params and the op counts (bootstrap interval over
+        architectures; analyses/partial_rank.py)."""
+        from nas_core.analyses.partial_rank import partial_rank_table
+
+        strs = self.arch_strs(wide["index"])
+        counts = self.bench.graph_features(strs)
+        covariates = pd.concat([pd.Series(self.bench.params_flops(strs)[0], name="params_M"),
+                                counts[[c for c in counts.columns if "depth" not in c]]], axis=1)
+        scores = wide.drop(columns="index").reset_index(drop=True)
+        truth = self.truth.reindex(wide["index"]).to_numpy()
+        return partial_rank_table(scores, truth, covariates, n_boot=self.plan.bootstrap)
+
+    def graph_baselines(self) -> pd.DataFrame:
+        """Counting baselines beside the proxies: each op count and the trainable depth used as a
+        score on the evaluated architectures, and a ridge model on those features fitted on a
+        seeded half and judged on the other half only (`n` says which)."""
+        from nas_core.analyses.graph_baseline import ridge_baseline
+
+        idx = np.asarray(self.eval_indices)
+        feats = self.bench.graph_features(self.arch_strs(idx))
+        feats.index = idx
+        counted = self.evaluate(feats.reset_index(names="index"), bootstrap=self.plan.bootstrap)
+        ridge = ridge_baseline(feats, self.truth.reindex(idx))
+        held = ridge.predictions.rename("ridge_graph_features (held-out half)").reset_index(names="index")
+        fitted = self.evaluate(held, bootstrap=self.plan.bootstrap)
+        return pd.concat([counted, fitted], ignore_index=True)
 
     def arch_preferences(self, wide: pd.DataFrame) -> pd.DataFrame:
         from nas_core.analyses.arch_preferences import preferences

@@ -54,8 +54,9 @@ def input_batches(dataset: str, data_root, batches: int, batch_size: int, input_
 def score_network(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, names: list[str],
                   context: dict | None = None) -> dict[str, tuple[float, float, str]]:
     """{proxy: (value, seconds, reason)} for one network and one batch, sharing passes: the
-    public `nas_core.score` (`nas_core.proxies.api`), vote left to the caller."""
-    return score_detailed(net, x, y, [n for n in names if n != "vote"], context)
+    public `nas_core.score` (`nas_core.proxies.api`), the rank aggregates (vote, az_nas) left
+    to the caller."""
+    return score_detailed(net, x, y, [n for n in names if n not in registry.RANK_AGGREGATES], context)
 
 
 def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches: int = 1,
@@ -97,7 +98,7 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
     if len(indices) != len(arch_strs):
         raise BadParameter("indices and arch_strs must have the same length")
     names = list(dict.fromkeys(proxies))
-    registry.get([n for n in names if n != "vote"])  # fail early on an unknown proxy
+    registry.get([n for n in names if n not in registry.RANK_AGGREGATES])  # fail early on an unknown proxy
     config = {"engine": "zeroshot-v3", "benchmark": bench.name, "dataset": dataset, "proxies": sorted(names),
               "seeds": [int(s) for s in seeds], "batches": int(batches), "batch_size": int(batch_size),
               "input_mode": input_mode, "C": C, "N": N, "network": network_tag, "split_seed": split_seed,
@@ -177,7 +178,8 @@ def _score_arch(job: _Job, index: int, arch_str: str) -> list[tuple]:
                bench.network(arch, seed, C=job.C, N=job.N, in_channels=job.channels,
                              num_classes=job.classes)).to(job.device)
         for b, (x, y) in enumerate(job.data):
-            for name, (value, secs, reason) in score_network(net, x, y, job.names, ctx).items():
+            # the seed also seeds the draws of proxies with their own random inputs or weights
+            for name, (value, secs, reason) in score_network(net, x, y, job.names, {**ctx, "seed": int(seed)}).items():
                 rows.append((index, arch_str, int(seed), b, name, value, secs, reason))
     return rows
 

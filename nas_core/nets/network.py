@@ -76,6 +76,11 @@ class Skeleton(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.classifier = nn.Linear(4 * C, num_classes)
 
+    def feature_modules(self) -> list[nn.Module]:
+        """The blocks whose outputs are the network's stage features, in order (stem, every
+        cell and reduction block): AZ-NAS's `extract_cell_features` on NB201."""
+        return [self.stem, *self.cells]
+
     def features(self, x, *cell_args):
         x = self.stem(x)
         for layer in self.cells:

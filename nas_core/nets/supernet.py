@@ -80,6 +80,9 @@ class SupernetArch(nn.Module):
     def forward(self, x):
         return self.supernet(x, self.arch)
 
+    def feature_modules(self) -> list[nn.Module]:
+        return self.supernet.feature_modules()
+
 
 def copy_into_standalone(supernet: Supernet, arch, standalone: nn.Module) -> None:
     """Load the supernet's weights for `arch` into an NB201Network built with the same C, N

@@ -2,7 +2,12 @@
 
 A proxy is a function `(PassResult, context) -> 0-d tensor`, registered with what it needs
 from the shared pass (`nas_core.proxies.passes`). Direction: every score is used as "higher
-is better" with its raw sign. `params`/`flops` are analytic; `vote` ranks from other proxies.
+is better" with its raw sign. `params`/`flops` are analytic; `vote` and `az_nas` rank from
+other proxies (rank aggregates over a set of architectures, not per-network scores).
+
+A need is either a part of the shared `main_pass` (`passes.py`) or a separate pass that a
+proxy module registers with `register_pass` (its value lands in `context[need]`, computed once
+per network and batch however many proxies use it), or "analytic"/"weights" (no pass).
 
 Your own proxy, without editing the package:
 
@@ -23,7 +28,11 @@ from typing import Callable
 from nas_core.errors import BadParameter
 
 # what a proxy can ask of the shared pass
-NEEDS = ("grads", "activations", "relu", "hvp", "jacobian", "synflow", "synflow_bn", "analytic")
+NEEDS = ("grads", "activations", "relu", "hvp", "jacobian", "synflow", "synflow_bn", "analytic",
+         # proxies after the study: parts of the main pass ...
+         "features", "ntk", "weights",
+         # ... and separate passes registered by their proxy modules (`register_pass`)
+         "zen", "az_nas", "te_nas_lr", "zico", "gradsign")
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,8 @@ class Proxy:
 
 
 REGISTRY: dict[str, Proxy] = {}
+# need -> fn(net, x, y, context): a pass of its own (the value goes to context[need])
+PASSES: dict[str, Callable] = {}
 
 
 ENTRY_POINT_GROUP = "nas_core.proxies"
@@ -52,6 +63,18 @@ def register(name: str, needs: tuple[str, ...] = ("grads",), reference: str = "u
     return wrap
 
 
+def register_pass(need: str):
+    """Decorator: `fn(net, x, y, context)` computes `need` once per network and batch for
+    every proxy that asks for it; its value is put in `context[need]`."""
+    if need not in NEEDS:
+        raise BadParameter(f"pass {need!r} is not a known need", fix=f"add it to nas_core.proxies.NEEDS ({NEEDS})")
+
+    def wrap(fn):
+        PASSES[need] = fn
+        return fn
+    return wrap
+
+
 def get(names) -> list[Proxy]:
     _load_all()
     unknown = [n for n in names if n not in REGISTRY]
@@ -65,12 +88,39 @@ def available() -> list[str]:
     return sorted(REGISTRY)
 
 
+# the proxies published after the study (docs/zeroshot.md, "Proxies after the study"), per network
+AFTER_STUDY_PROXIES = ("zico", "meco", "swap", "az_nas_expressivity", "az_nas_progressivity", "az_nas_trainability",
+                       "az_nas_complexity", "zen", "te_nas_ntk", "te_nas_lr", "epe_nas", "l2_norm", "gradsign")
+# rank aggregates: computed from other proxies' values over a set of architectures
+RANK_AGGREGATES = {
+    "vote": "nas_core.proxies.vote.vote_scores on a table of its experts' values (synflow, jacob_cov, snip)",
+    "az_nas": "nas_core.proxies.az_nas.az_nas_scores on a table of az_nas_expressivity, az_nas_progressivity, "
+              "az_nas_trainability and az_nas_complexity",
+}
+# proxies that need the architecture's FLOPs in context["flops_M"]
+NEEDS_FLOPS = ("flops", "az_nas_complexity")
+
+
 _LOADED_ENTRY_POINTS: set[str] = set()
 
 
+# modules of this package that are machinery, not proxies
+_NOT_PROXIES = {"api", "passes"}
+_LOADED = False
+
+
 def _load_all() -> None:
-    from nas_core.proxies import (complexity, fisher, grad_norm, grasp, jacob_cov, plain,  # noqa: F401
-                                  relu_count, relu_logdet, snip, synflow)
+    """Discover the proxies: every module of this package registers its own on import (one
+    file per proxy; nothing lists them by hand), then the third-party entry points."""
+    global _LOADED
+    if not _LOADED:
+        import importlib
+        import pkgutil
+
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+            if info.name not in _NOT_PROXIES:
+                importlib.import_module(f"{__name__}.{info.name}")
+        _LOADED = True
     _load_entry_points()
 
 

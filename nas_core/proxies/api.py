@@ -7,8 +7,15 @@ seen). BN stays in train mode (batch statistics); the weights never change.
 
 Analytic proxies: `params` is taken from `context["params_M"]` (the engine passes the
 benchmark network's count) and otherwise counts the module's parameters (millions);
-`flops` needs the architecture (`context["flops_M"]`); `vote` ranks several architectures
-from other proxies (`nas_core.proxies.vote.vote_scores`), so it is not a per-network score.
+`flops` and `az_nas_complexity` need the architecture (`context["flops_M"]`); `vote` and
+`az_nas` rank several architectures from other proxies (`proxies.RANK_AGGREGATES`), so they
+are not per-network scores.
+
+Passes: the main pass (`passes.main_pass`) serves every need in `MAIN_NEEDS`; synflow,
+synflow_bn and the passes registered by proxy modules (`proxies.PASSES`: zen, az_nas,
+te_nas_lr, zico, gradsign) run once each when some requested proxy needs them. Random draws
+of those passes (Gaussian inputs, re-drawn weights) are seeded from `context["seed"]`
+(default 0; the engine passes the network's init seed).
 """
 from __future__ import annotations
 
@@ -19,10 +26,11 @@ import torch
 
 from nas_core import proxies as registry
 from nas_core.errors import BadParameter
-from nas_core.proxies.passes import main_pass, synflow_pass
+from nas_core.proxies.passes import PassResult, main_pass, scored_layers, synflow_pass
 
 DEFAULT = ("grad_norm", "snip", "grasp", "fisher", "plain", "synflow", "jacob_cov", "relu_logdet", "relu", "params")
-MAIN_NEEDS = {"grads", "activations", "relu", "hvp", "jacobian"}
+MAIN_NEEDS = {"grads", "activations", "relu", "hvp", "jacobian", "features", "ntk"}
+SYNFLOW_PASSES = {"synflow": False, "synflow_bn": True}  # need -> keep BN
 
 
 def score(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, proxies=DEFAULT, *,
@@ -44,28 +52,39 @@ def score_detailed(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, proxi
     chosen = registry.get(names)
     needs = {need for p in chosen for need in p.needs}
     out: dict[str, tuple[float, float, str]] = {}
-    shared_cost: dict[str, float] = {}
+    shared_cost: dict[str, float] = {}  # need -> seconds of its pass per proxy using it
     result = None
     main_needs = needs & MAIN_NEEDS
-    main_users = [p for p in chosen if set(p.needs) & main_needs]
     if main_needs:
+        users = [p for p in chosen if set(p.needs) & main_needs]
         t0 = time.perf_counter()
         try:
             result = main_pass(net, x, y, need_grads="grads" in needs or "hvp" in needs,
                                need_activations="activations" in needs, need_relu="relu" in needs,
-                               need_hvp="hvp" in needs, need_jacobian="jacobian" in needs)
+                               need_hvp="hvp" in needs, need_jacobian="jacobian" in needs,
+                               need_features="features" in needs, need_ntk="ntk" in needs)
         except RuntimeError as exc:  # e.g. overflow inside autograd: every proxy of the pass fails
             reason = f"shared pass failed: {str(exc).splitlines()[0][:120]}"
-            for p in main_users:
+            for p in users:
                 out[p.name] = (math.nan, 0.0, reason)
         _sync(x)
-        shared_cost["main"] = (time.perf_counter() - t0) / max(len(main_users), 1)
-    for kind, keep_bn in (("synflow", False), ("synflow_bn", True)):
-        if kind in needs:
-            t0 = time.perf_counter()
-            context[kind] = synflow_pass(net, tuple(x.shape[1:]), keep_bn=keep_bn)
-            _sync(x)
-            shared_cost[kind] = time.perf_counter() - t0
+        shared_cost["main"] = (time.perf_counter() - t0) / max(len(users), 1)
+    if result is None:  # proxies that read only the weights (l2_norm) need no pass
+        result = PassResult(weights=[m.weight for m in scored_layers(net)], labels=y)
+    for need in sorted(needs & (set(SYNFLOW_PASSES) | set(registry.PASSES))):
+        users = [p for p in chosen if need in p.needs]
+        t0 = time.perf_counter()
+        try:
+            if need in SYNFLOW_PASSES:
+                context[need] = synflow_pass(net, tuple(x.shape[1:]), keep_bn=SYNFLOW_PASSES[need])
+            else:
+                context[need] = registry.PASSES[need](net, x, y, context)
+        except (RuntimeError, ValueError) as exc:  # numerical failure: NaN with the reason
+            reason = f"{need} pass failed: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+            for p in users:
+                out.setdefault(p.name, (math.nan, 0.0, reason))
+        _sync(x)
+        shared_cost[need] = (time.perf_counter() - t0) / len(users)
     # Each reduction stays on the device; the values come to the host together at the end, so
     # a GPU is synchronised once per network, not once per proxy (a reduction's seconds are
     # then its launch time on a GPU).
@@ -80,9 +99,8 @@ def score_detailed(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, proxi
         except (RuntimeError, ValueError) as exc:  # numerical failure: NaN with the reason
             value, reason = math.nan, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
         cost = time.perf_counter() - t0
-        cost += shared_cost.get("main", 0.0) if p in main_users else 0.0
-        cost += shared_cost.get("synflow", 0.0) if "synflow" in p.needs else 0.0
-        cost += shared_cost.get("synflow_bn", 0.0) if "synflow_bn" in p.needs else 0.0
+        cost += shared_cost.get("main", 0.0) if set(p.needs) & main_needs else 0.0
+        cost += sum(shared_cost.get(need, 0.0) for need in p.needs if need not in MAIN_NEEDS)
         pending[p.name] = (value, cost, reason)
     for name, value in zip(pending, _to_floats([v for v, _, _ in pending.values()])):
         _, cost, reason = pending[name]
@@ -116,13 +134,13 @@ def _check(net, x, y, names, context: dict) -> None:
     if not (torch.is_tensor(x) and torch.is_tensor(y)) or x.dim() < 2 or y.dim() != 1 or len(x) != len(y):
         raise BadParameter("x must be a batch tensor (B, ...) and y a 1-d tensor of B class labels",
                            where=f"x {tuple(getattr(x, 'shape', ()))}, y {tuple(getattr(y, 'shape', ()))}")
-    if "vote" in names:
-        raise BadParameter("vote is not a per-network score: it ranks several architectures from other proxies",
-                           fix="score each network with its experts (synflow, jacob_cov, snip), then call "
-                               "nas_core.proxies.vote.vote_scores on the table of their values")
-    if "flops" in names and "flops_M" not in context:
-        raise BadParameter("flops needs the architecture: it is analytic, not measured on the module",
-                           fix="pass context={'flops_M': ...} (the zero-shot engine does) or drop 'flops'")
+    for name in names:
+        if name in registry.RANK_AGGREGATES:
+            raise BadParameter(f"{name} is not a per-network score: it ranks several architectures from other proxies",
+                               fix=f"score each network with its parts, then call {registry.RANK_AGGREGATES[name]}")
+        if name in registry.NEEDS_FLOPS and "flops_M" not in context:
+            raise BadParameter(f"{name} needs the architecture's FLOPs: it is analytic, not measured on the module",
+                               fix=f"pass context={{'flops_M': ...}} (the zero-shot engine does) or drop {name!r}")
 
 
 def _sync(x: torch.Tensor) -> None:

@@ -1,4 +1,5 @@
-"""Architecture features for the bias analyses (RQ2): op counts, depth, skips, FLOPs group."""
+"""Architecture features for the bias analyses (RQ2): op counts, depth, skips, FLOPs group, and
+the graph-feature baselines (op counts and trainable depth as scores of their own)."""
 from __future__ import annotations
 
 import numpy as np
@@ -45,3 +46,20 @@ def arch_features(arch_strs, dataset: str = "cifar10", n_groups: int = 5) -> pd.
     frame["flops_group"] = flops_group(ops, n_groups, dataset)
     frame["kit_id"] = kit
     return frame
+
+
+# the graph-feature baselines: what several studies found the zero-shot proxies reduce to
+GRAPH_FEATURES = ("n_nor_conv_3x3", "n_nor_conv_1x1", "n_skip_connect", "n_avg_pool_3x3", "n_none", "conv_depth")
+
+
+def graph_features(arch_ops) -> pd.DataFrame:
+    """One row per architecture ((n, 6) op ids): the number of edges carrying each op in the
+    cell (`n_<op>`, dead edges included, as the benchmark's network instantiates them) and
+    `conv_depth`, the number of trainable (conv) layers on the input->output path that has the
+    most of them, over live edges only (`nb201.conv_depth`; -1 when no path exists). Every
+    column is "higher = more": used as a score, it is a baseline proxy that only counts."""
+    ops = np.atleast_2d(np.asarray(arch_ops, dtype=np.int64))
+    counts = op_counts(ops)
+    frame = pd.DataFrame({f"n_{op}": counts[:, i] for i, op in enumerate(nb201.OPS)})
+    frame["conv_depth"] = [nb201.conv_depth(row) for row in ops.tolist()]
+    return frame[list(GRAPH_FEATURES)]

@@ -65,7 +65,8 @@ zs_criteria = study.evaluate(zs, bootstrap=study.plan.bootstrap)
 report.table("zse_criteria", zs_criteria, "All criteria for every zero-shot estimator and baseline", show=False)
 # seconds per architecture: every seed and batch of a proxy for one architecture, summed
 seconds = zs_raw.groupby(["proxy", "index"])["seconds"].sum().groupby("proxy").mean().to_dict()
-seconds["vote"] = sum(seconds.get(e, 0.0) for e in ("synflow", "jacob_cov", "snip"))
+seconds["vote"] = sum(seconds.get(e, 0.0) for e in study.bench.vote_experts)
+seconds["az_nas"] = sum(v for k, v in seconds.items() if k.startswith("az_nas_"))
 report.leaderboard("leaderboard_zero_shot", zs_criteria, seconds,
                    f"Leaderboard, zero-shot estimators and baselines ({study.benchmark}, profile {study.profile}, n = {n})")
 fig = plots.criteria_bars(zs_criteria, ["kendall_tau_b", "spearman", "pearson"],
@@ -75,6 +76,22 @@ display(Markdown(narrative.ranking_summary(zs_criteria, "zero-shot estimators", 
 display(Markdown(reproduction.section_markdown(
     ["nb201_jacob_cov_tau", "nb201_synflow_tau", "nb201_params_tau", "nb201_plain_worst", "nb201_vote_not_better"],
     {"rq1_zse_criteria": zs_criteria}, context)))
+
+# %% [markdown]
+# ### Proxies after the study, and counting baselines
+# The leaderboard above includes the zero-shot proxies published after the study (ZiCo, MeCo,
+# SWAP, AZ-NAS and its terms, Zen-NAS, TE-NAS's linear regions, EPE-NAS, the weights' L2 norm,
+# GradSign; docs/zeroshot.md gives each formula and source). Several later studies found such
+# proxies mostly count size or convolutions, so here are the counts themselves as estimators:
+# each op count and the number of trainable layers on the longest path, and a ridge model on
+# those features fitted on a seeded half of the architectures and judged on the other half only.
+
+# %%
+baselines = study.graph_baselines()
+report.table("graph_baselines", baselines, "Counting baselines: op counts, trainable depth, ridge on them (held-out half)",
+             show=False)
+report.leaderboard("leaderboard_graph_baselines", baselines, {},
+                   f"Counting baselines ({study.benchmark}, profile {study.profile}; ridge: held-out half only)")
 
 # %% [markdown]
 # ## 2. The one-shot estimator along supernet training

@@ -81,7 +81,10 @@ display(Markdown(f"*n = {n} architectures, about {n // 5} per FLOPs quintile.*\n
 # the counts are in the table.
 
 # %%
-op_bias = study.op_bias(study.join(study.os_table(os_tidy), zs), ["os_acc", "synflow", "jacob_cov", "params"])
+from nas_core.protocols.zeroshot import AFTER_STUDY
+
+op_estimators = ["os_acc", "synflow", "jacob_cov", "params"] + [e for e in AFTER_STUDY + ("az_nas",) if e in zs.columns]
+op_bias = study.op_bias(study.join(study.os_table(os_tidy), zs), op_estimators)
 report.table("op_bias", op_bias, "Share of mutation pairs where the estimate / the truth goes up, per from-op -> to-op")
 fig = plots.op_bias_heatmaps(op_bias)
 report.figure("op_bias", fig, "Bias = P(estimate up) - P(truth up) per mutation")
@@ -104,6 +107,21 @@ report.table("zse_preferences", prefs, "Spearman correlation of each ZSE (and th
 fig = plots.preferences_heatmap(prefs)
 report.figure("zse_preferences", fig, "What each zero-shot estimator correlates with")
 display(Markdown(narrative.preferences_summary(prefs)))
+
+# %% [markdown]
+# ### How much of each ranking is only size and op counts?
+# **How it is measured.** Spearman ρ of each estimator with the truth, beside its *partial* ρ
+# given #params and the op counts (both ranked; the covariates regressed out of the estimator
+# and of the truth, then the residuals correlated), with a bootstrap interval over
+# architectures; `r2_covariates` is the share of the estimator's ranking the covariates explain.
+# A proxy whose partial ρ is near 0 while its ρ is high adds nothing beyond counting.
+
+# %%
+partial = study.partial_rank(zs)
+report.table("partial_rank", partial, "Spearman ρ with the truth and partial ρ given #params and op counts (95 % bootstrap CI)")
+fig = plots.partial_rank(partial)
+report.figure("partial_rank", fig, "Spearman ρ vs partial ρ given #params and op counts, per estimator")
+display(Markdown(narrative.partial_rank_summary(partial)))
 
 # %% [markdown]
 # ## 4. Variance of the one-shot estimator
