@@ -103,6 +103,14 @@ def test_nb101_features_are_the_cells_counts(nb101):
     assert {"params_M", "flops_M", "flops_group"} <= set(feats.columns)
 
 
+def test_graph_features_are_the_counts(nb101, resnet, resnexta):
+    g = nb101.graph_features([_fork(C3, MP), C])
+    assert g.loc[0, ["n_conv3x3", "n_conv1x1", "n_maxpool3x3", "depth"]].tolist() == [1, 0, 1, 1]
+    assert resnet.graph_features([R3]).iloc[0].to_dict() == {"d1": 8, "d2": 8, "d3": 8, "w1": 64, "w2": 64, "w3": 64,
+                                                              "total_depth": 24}
+    assert resnexta.graph_features([X0]).loc[0, ["g1", "g2", "g3", "total_depth"]].tolist() == [1, 2, 4, 7]
+
+
 def test_nb101_oneshot_mask_is_subspace3_membership(nb101):
     # sub-space 3 needs two inputs to the output: A (one input) is outside, C and the fork inside
     assert nb101.oneshot_mask([A, C, _fork(C3, MP)]).tolist() == [False, True, True]

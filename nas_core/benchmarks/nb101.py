@@ -165,19 +165,22 @@ BENCHMARK = NASBench101(
                 "architecture averaged); the study ranked by NB101's test accuracy (a full export under "
                 "nasbench101/ makes that the default), so its numbers are comparable in kind, not digit for digit"),
     has_isomorphism=True, has_whole_space=False, network_size=(128, 3), samplers=("iso",),
+    op_names=tuple(OP_SHORT.values()),
     oneshot_scope=("The supernet is NAS-Bench-1shot1's sub-space 3: it covers only the cells of that sub-space, so "
                    "the one-shot estimator scores the evaluated cells inside it (each on its canonical "
                    "configuration); zero-shot estimators score every evaluated cell."),
-    # Costs on the shared 2-core machine (docs/nb101.md, "Profiles"): all 12 proxies on the own
+    # Costs on the shared 2-core machine (docs/nb101.md, "Profiles"): the study's 12 proxies on the own
     # network at one batch of 64 take 20 / 35 / 74 s per cell at 203 / 520 / 1,791 MFLOPs (about 38 s
-    # on average over the sample), one epoch of the C8/N1 sub-space-3 supernet on 10,000 images 36 s
+    # on average over the sample), the after-study proxies as much again (30 / 38 / 86 s); one epoch
+    # of the C8/N1 sub-space-3 supernet on 10,000 images 36 s
     protocol_overrides={
         ("study", "*"): {"rq3_samplers": (), "rq3_affine": False, "mc_samples": (), "op_prune": (),
                          "soft_prune": ""},
         ("study", "smoke"): {"eval_archs": "sample:10", "rq4_archs": "sample:4", "diag_archs": 4},
-        # quick: 30 stratified cells + 30 of sub-space 3 (about 55 zero-shot sweeps, ~17 min on two
-        # workers); RQ4's variants on 4 cells with batch sizes 16 / 32 (~9 min); supernets 10 epochs
-        ("study", "quick"): {"eval_archs": "sample:30", "rq4_archs": "sample:4", "prune_fractions": (0.5,),
+        # quick: 20 stratified cells + 20 of sub-space 3 (about 37 cells, ~26 min on two workers with
+        # the after-study proxies); RQ4's variants on 4 cells, batch sizes 16 / 32 (~9 min); supernets
+        # 10 epochs (~12 min for two seeds)
+        ("study", "quick"): {"eval_archs": "sample:20", "rq4_archs": "sample:4", "prune_fractions": (0.5,),
                              "zs_batch_sizes": (16, 32)},
         # smoke checks code paths in minutes: its proxies run on a reduced 16-channel stem with one
         # cell per stack (stated in every notebook's banner); quick and paper use NB101's own network

@@ -70,6 +70,13 @@ class NDSBenchmark(Benchmark):
         frame["flops_group"] = flops_groups(frame["flops_M"].to_numpy())
         return frame
 
+    def graph_features(self, arch_strs) -> pd.DataFrame:
+        """Counting baselines (higher = more): per-stage depths and widths and the total depth
+        (blocks); ResNeXt-A adds the per-stage group counts."""
+        feats = self.features(arch_strs)
+        cols = [c for c in feats.columns if c[0] in "dwg" and c[1:].isdigit()] + ["total_depth"]
+        return feats[cols].astype(float).reset_index(drop=True)
+
     def mutation_pairs(self, arch_strs) -> pd.DataFrame:
         """Ordered pairs of listed architectures that differ in one design choice of one stage,
         labelled by the choice and its values ('depth 4' -> 'depth 8'); kind = depth / width /

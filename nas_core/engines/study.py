@@ -532,7 +532,8 @@ class Study:
         feats.index = idx
         counted = self.evaluate(feats.reset_index(names="index"), bootstrap=self.plan.bootstrap)
         ridge = ridge_baseline(feats, self.truth.reindex(idx))
-        held = ridge.predictions.rename("ridge_graph_features (held-out half)").reset_index(names="index")
+        # (Series.reset_index has no `names` in pandas 3.1: name the index first)
+        held = ridge.predictions.rename("ridge_graph_features (held-out half)").rename_axis("index").reset_index()
         fitted = self.evaluate(held, bootstrap=self.plan.bootstrap)
         return pd.concat([counted, fitted], ignore_index=True)
 
