@@ -251,8 +251,9 @@ class Study:
 
     def zs_scores(self, input_mode: str = "real", batch_size: int | None = None, batches: int | None = None,
                   indices=None, make_network=None, network_tag: str = "random-init", seeds=None,
-                  proxies=None) -> pd.DataFrame:
-        """Tidy zero-shot scores (index, arch_str, seed, batch, proxy, value, seconds), cached."""
+                  proxies=None, compute_seeds=None) -> pd.DataFrame:
+        """Tidy zero-shot scores (index, arch_str, seed, batch, proxy, value, seconds), cached.
+        `compute_seeds`: only these of the seeds (one share of the sweep, same cache key)."""
         from nas_core.engines.zeroshot import run_zero_shot
 
         p = self.zs_protocol()
@@ -261,7 +262,8 @@ class Study:
             indices=indices, arch_strs=self.arch_strs(indices), proxies=list(proxies or p.proxies),
             seeds=list(seeds or p.seeds), batches=batches or p.batches, batch_size=batch_size or p.batch_size,
             input_mode=input_mode, device=self.device, dataset=self.dataset, data_root=self.data_root,
-            C=p.C or self.zs_macro.C, N=p.N or self.zs_macro.N, make_network=make_network, network_tag=network_tag, progress=True)
+            C=p.C or self.zs_macro.C, N=p.N or self.zs_macro.N, make_network=make_network, network_tag=network_tag, progress=True,
+            only_seeds=compute_seeds)
 
     def zs_table(self, tidy: pd.DataFrame, batches: int | None = None, vote: bool = True) -> pd.DataFrame:
         """Wide table (index + one column per proxy): mean over seeds and the first `batches`."""
