@@ -282,3 +282,27 @@ def test_a_resumed_training_writes_checkpoints_of_the_same_size(tmp_path):
         assert a.stat().st_size == b.stat().st_size, epoch
         sa, sb = read_checkpoint(whole, epoch), read_checkpoint(parts, epoch)
         assert all(torch.equal(sa["model"][k], sb["model"][k]) for k in sa["model"])
+
+
+def test_every_job_runs_with_the_same_threads(monkeypatch, tmp_path):
+    """Results depend on torch's thread count (a supernet trained with 2 threads differs from
+    one trained with 1), so both executors give each job NAS_CORE_TORCH_THREADS threads."""
+    import torch
+
+    from nas_core.engines import executor, jobs
+    from nas_core.engines.jobs import Job
+
+    seen = []
+    monkeypatch.setattr(jobs, "run_job", lambda study, job: seen.append(torch.get_num_threads()))
+    monkeypatch.setenv("NAS_CORE_CACHE", str(tmp_path))
+    study = type("S", (), {"device": "cpu"})()
+    job = Job(id="probe", label="probe", kind="analysis")
+    spec = {"profile": "smoke", "device": "cpu", "data_root": None, "truth_column": "x"}
+    before = torch.get_num_threads()
+    executor.run_logged(study, spec, job)
+    monkeypatch.setenv("NAS_CORE_TORCH_THREADS", "2")
+    executor.run_logged(study, spec, job)
+    assert seen == [1, 2] and torch.get_num_threads() == before
+    monkeypatch.setenv("NAS_CORE_TORCH_THREADS", "0")
+    with pytest.raises(Exception, match="NAS_CORE_TORCH_THREADS"):
+        executor.run_logged(study, spec, job)

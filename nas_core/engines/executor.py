@@ -1,9 +1,10 @@
 """Run the compute stage's jobs (engines/jobs.py): in this process, or as Dask tasks.
 
-Both executors run every job the same way (`_task`): the job's output goes to a log file in
-the cache (`job_logs/<study>/<job id>.log`), its results to the cache's usual keys (atomic
-writes; readers keep one row per result), its seconds to the cache's `job_timings/`
-(engines/costmodel.py). One progress bar covers the whole run (jobs done / running / failed,
+Both executors run every job the same way (`run_logged`): with the same number of torch CPU
+threads (`job_threads`, default 1: results depend on it), its output in a log file in the
+cache (`job_logs/<study>/<job id>.log`), its results in the cache's usual keys (atomic
+writes; readers keep one row per result), its seconds in the cache's `job_timings/`
+(engines/costmodel.py). So a serial run and a Dask run write identical results. One progress bar covers the whole run (jobs done / running / failed,
 ETA from the jobs' estimated costs). A failing job is reported with its id, label,
 configuration, error line and log; the jobs that depend on it are skipped, the others go on,
 and the run ends with a summary.
@@ -69,20 +70,38 @@ def _error_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+def job_threads() -> int:
+    """torch CPU threads per job: $NAS_CORE_TORCH_THREADS, default 1. The same in every
+    executor: PyTorch's CPU kernels sum in an order that depends on the thread count, so a
+    supernet trained with 2 threads differs from one trained with 1 (tests/test_executor.py)."""
+    raw = os.environ.get("NAS_CORE_TORCH_THREADS", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadParameter(f"NAS_CORE_TORCH_THREADS={raw!r}", fix="a positive integer (default 1)")
+    return int(raw)
+
+
 def run_logged(study, spec: dict, job) -> dict:
-    """Run `job` with its output in its log file; {"seconds", "gpu_name"}. JobFailed if it raises."""
+    """Run `job` with its output in its log file and `job_threads()` torch threads;
+    {"seconds", "gpu_name"}. JobFailed if it raises."""
+    import torch
+
     from nas_core.engines.jobs import run_job
 
     log = log_path(spec, job.id)
     log.parent.mkdir(parents=True, exist_ok=True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(job_threads())
     t0 = time.perf_counter()
-    with open(log, "w", encoding="utf-8") as fh, contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
-        print(f"[job] {job.id}: {job.label}\n[job] config: {job.config}", flush=True)
-        try:
-            run_job(study, job)
-        except Exception as exc:  # noqa: BLE001 - reported with its job, never a traceback wall
-            traceback.print_exc(file=fh)
-            raise JobFailed(_error_line(exc), str(log)) from None
+    try:
+        with open(log, "w", encoding="utf-8") as fh, contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
+            print(f"[job] {job.id}: {job.label}\n[job] config: {job.config}", flush=True)
+            try:
+                run_job(study, job)
+            except Exception as exc:  # noqa: BLE001 - reported with its job, never a traceback wall
+                traceback.print_exc(file=fh)
+                raise JobFailed(_error_line(exc), str(log)) from None
+    finally:
+        torch.set_num_threads(threads)
     return {"seconds": time.perf_counter() - t0, "gpu_name": _gpu_name(study.device)}
 
 
@@ -100,7 +119,6 @@ def _task(spec: dict, env: dict, job, *dependencies) -> dict:
     os.environ.update(env)
     import torch
 
-    torch.set_num_threads(int(os.environ.get("NAS_CORE_TORCH_THREADS", "1")))
     if str(spec["device"]).startswith("cuda") and not job.gpu and not torch.cuda.is_available():
         spec = {**spec, "device": "cpu"}  # a CPU-only job on a worker without a GPU
     out = run_logged(_study_for(spec), spec, job)
@@ -335,7 +353,7 @@ def run_dask(jobs: list, spec: dict, scheduler: str | None = None, cluster: str 
 
         gpus = torch.cuda.device_count() if cuda else 0
     gpu_resources = gpus > 0 if not cuda else True
-    env = {"NAS_CORE_CACHE": str(cache_dir())}
+    env = {"NAS_CORE_CACHE": str(cache_dir()), "NAS_CORE_TORCH_THREADS": str(job_threads())}
     t_start = time.perf_counter()
     own_cluster = None if scheduler else make_cluster(cluster, gpus, gpu_resources)
     client = Client(scheduler if scheduler else own_cluster)
