@@ -2,13 +2,14 @@
 write the manifest and the index page of outputs/<profile>/."""
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import subprocess
 import time
 from pathlib import Path
 
-from nas_core.config import REPO_ROOT, data_root as resolve_root, parse_shard, resolve_device
+from nas_core.config import REPO_ROOT, data_root as resolve_root, resolve_device
 from nas_core.errors import BadParameter
 from nas_core.profiles import PROFILE_NAMES, check_profile
 
@@ -23,7 +24,13 @@ def register(subparsers) -> None:
     run.add_argument("--benchmark", default="auto",
                      help="comma-separated benchmarks, e.g. nb201,nb301 (default auto: nb201 with a data root, else mini)")
     run.add_argument("--only", default="", help="comma-separated notebooks, e.g. rq1,rq3")
-    run.add_argument("--shard", default=None, help="i/n: compute only this share of the work (several GPUs)")
+    run.add_argument("--executor", default="serial",
+                     help="serial (this process, default) | dask (the jobs as Dask tasks: README, Dask section)")
+    run.add_argument("--cluster", default=None,
+                     help="with --executor dask: local[:N] (N worker processes here; default one per GPU, "
+                          "else per core) | slurm[:N] (N SLURM jobs; needs nas-core[cluster])")
+    run.add_argument("--scheduler", default=None, help="with --executor dask: address of a running Dask scheduler")
+    run.add_argument("--shard", default=None, help=argparse.SUPPRESS)  # replaced by --executor dask
     run.add_argument("--skip-compute", action="store_true", help="only execute the notebooks")
     run.set_defaults(func=run_all)
 
@@ -62,7 +69,13 @@ def run_benchmark(args, benchmark: str) -> int:
     profile = check_profile(args.profile)
     device = resolve_device(args.device)
     root = resolve_root(args.data_root)
-    shard = parse_shard(args.shard)
+    if args.shard is not None:
+        raise BadParameter("--shard was replaced by --executor dask",
+                           fix="one machine with several GPUs: --executor dask --cluster local; several machines: "
+                               "--executor dask --scheduler ADDRESS (README, section Dask)")
+    from nas_core.engines.executor import check_options, run_compute
+
+    check_options(args.executor, args.cluster, args.scheduler)
     books = select_notebooks(args.only)
     study = Study(profile=profile, device=device, data_root=root, benchmark=benchmark)
     print(f"[run] profile={profile} benchmark={study.benchmark} device={device} data: {study.data_description()}")
@@ -70,11 +83,13 @@ def run_benchmark(args, benchmark: str) -> int:
     timings: dict[str, float] = {}
     if not args.skip_compute:
         t0 = time.time()
-        study.compute_all(shard=shard, only=[b.name.split("_")[0] for b in books])
+        summary = run_compute(study, [b.name.split("_")[0] for b in books], args.executor, args.cluster,
+                              args.scheduler)
+        print(summary.text())
+        if not summary.ok:
+            print("[run] the compute stage did not finish: notebooks not executed (rerun to retry what is missing)")
+            return 130 if summary.interrupted else 1
         timings["compute"] = round(time.time() - t0, 1)
-    if shard != (0, 1):
-        print(f"[run] shard {shard[0]}/{shard[1]} computed; run once more without --shard to assemble outputs")
-        return 0
     out = study.outputs_dir
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     failures = []

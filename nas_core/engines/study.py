@@ -7,7 +7,6 @@ stage make the same calls: the first caller computes, the others read.
 """
 from __future__ import annotations
 
-import time
 from functools import cached_property
 from pathlib import Path
 
@@ -316,11 +315,13 @@ class Study:
 
     def zs_scores(self, input_mode: str = "real", batch_size: int | None = None, batches: int | None = None,
                   indices=None, make_network=None, network_tag: str = "random-init", seeds=None,
-                  proxies=None, after_study: bool | None = None) -> pd.DataFrame:
+                  proxies=None, after_study: bool | None = None, compute_seeds=None) -> pd.DataFrame:
         """Tidy zero-shot scores (index, arch_str, seed, batch, proxy, value, seconds), cached.
         The main sweep (evaluated architectures, real images, the profile's batches) also carries
         the proxies published after the study (`after_study`, default: for that sweep only),
-        computed as a sweep of their own so that either list can change without the other."""
+        computed as a sweep of their own so that either list can change without the other.
+        `compute_seeds`: only these of the seeds (one share of the sweep for an executor, same
+        cache key)."""
         from nas_core.engines.zeroshot import run_zero_shot
 
         p = self.zs_protocol()
@@ -333,7 +334,8 @@ class Study:
                 indices=indices, arch_strs=self.arch_strs(indices), proxies=list(names),
                 seeds=list(seeds or p.seeds), batches=batches or p.batches, batch_size=batch_size or p.batch_size,
                 input_mode=input_mode, device=self.device, dataset=self.dataset, benchmark=self.benchmark,
-                C=p.C, N=p.N, make_network=make_network, network_tag=network_tag, progress=True)
+                C=p.C, N=p.N, make_network=make_network, network_tag=network_tag, progress=True,
+                only_seeds=compute_seeds)
 
         tidy = sweep(proxies or p.proxies)
         if (main if after_study is None else after_study) and p.after_study:
@@ -970,7 +972,6 @@ class Study:
         frame.attrs["oneshot_verdict"] = verdict["text"]
         return frame
 
-    # ---- run_all's compute stage --------------------------------------------------------------
 
     def applies(self, analysis: str) -> bool:
         """Whether an analysis exists for this benchmark (NB201-only ones: post_deiso, mc,
@@ -993,52 +994,3 @@ class Study:
         if analysis == "samplers" and not self.plan.rq3_samplers:
             return f"*Not run on {title}:* only uniform sampling is defined for this space."
         return ""
-
-    def jobs(self, only) -> list[tuple[str, callable]]:
-        """The expensive, cached steps each notebook needs, in a stable order (for --shard)."""
-        seed0 = self.plan.supernet_seeds[0]
-        jobs: list[tuple[str, callable]] = [("zero-shot sweep (real images)", lambda: self.zs_scores())]
-        wants = set(only or ["rq1", "rq2", "rq3", "rq4", "rq5"])
-        for s in self.plan.supernet_seeds:  # the headline estimator (RQ1, RQ2, RQ5)
-            jobs.append((f"supernet {self.headline_sampler} seed {s}: train + score",
-                         lambda s=s: self.os_scores(self.headline_sampler, s)))
-        if self.headline_sampler != "iso":
-            jobs.append((f"supernet iso seed {seed0}: train + score", lambda: self.os_scores("iso", seed0)))
-        if "rq2" in wants:
-            jobs.append(("variance diagnostics", lambda: self.diagnostics(self.headline_sampler, seed0)))
-        if "rq3" in wants or "rq5" in wants:
-            for sampler in [sm for sm in self.plan.rq3_samplers if sm != self.headline_sampler]:
-                jobs.append((f"supernet {sampler}: train + score", lambda sm=sampler: self.os_scores(sm, seed0)))
-        if "rq3" in wants:
-            if self.applies("affine"):
-                jobs.append(("supernet BN affine: train + score", lambda: self.os_scores("iso", seed0, affine=True)))
-            if self.applies("post_deiso"):
-                jobs.append(("post-de-isomorphism scoring", self.post_deiso))
-            jobs += [("one-shot pruning", self.pruning), ("temporal ensemble", self.temporal_ensemble),
-                     ("seed ensemble", self.seed_ensemble)]
-            for name, key, fn in (("MC sample counts", "mc", self.mc_comparison),
-                                  ("op pruning", "op_pruning", self.op_pruning),
-                                  ("soft pruning", "soft_pruning", self.soft_pruning),
-                                  ("BN gamma gradient similarity", "bn_gamma", self.bn_gamma_similarity)):
-                if self.applies(key):
-                    jobs.append((name, fn))
-        if "rq4" in wants or "rq5" in wants:
-            for mode in self.plan.zs_input_modes:
-                jobs.append((f"zero-shot input {mode}", lambda m=mode: self.zs_scores(input_mode=m, indices=self.rq4_indices)))
-        if "rq4" in wants:
-            for bs in self.plan.zs_batch_sizes:
-                jobs.append((f"zero-shot batch size {bs}", lambda b=bs: self.zs_scores(
-                    indices=self.rq4_indices, batch_size=b, batches=max(self.plan.zs_batches))))
-            jobs.append(("zero-shot on trained supernet weights", self.zs_on_supernet))
-        return jobs
-
-    def compute_all(self, shard: tuple[int, int] = (0, 1), only=None) -> None:
-        i, n = shard
-        jobs = self.jobs(only)
-        for j, (name, job) in enumerate(jobs):
-            if j % n != i:
-                continue
-            t0 = time.time()
-            print(f"[compute {j + 1}/{len(jobs)}] {name} ...", flush=True)
-            job()
-            print(f"[compute {j + 1}/{len(jobs)}] {name}: {time.time() - t0:.1f} s", flush=True)

@@ -67,6 +67,14 @@ def forgetting_values(run: Path, n_archs: int = 16, device: str = "cpu") -> pd.D
     bench = _bench(record)
 
     def compute(epoch):
+        # the steps' dropout draws from torch's global RNG: seed it per checkpoint, so the values
+        # do not depend on what ran before in this process (an executor runs jobs in any order)
+        forked = [torch.device(device).index or 0] if str(device).startswith("cuda") else []
+        with torch.random.fork_rng(devices=forked):
+            torch.manual_seed(30_000 + epoch)
+            return steps(epoch)
+
+    def steps(epoch):
         net, state = load_checkpoint(Path(run), epoch, device)
         train, xv, yv = _held_out_batch(record, device)
         optimizer = torch.optim.SGD(net.parameters(), lr=state["log"][-1]["lr"] if state.get("log") else proto.lr,

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import time
+from collections import OrderedDict
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -285,9 +287,26 @@ def save_checkpoint(run: Path, epoch: int, net, optimizer, scheduler, sampler, g
              "torch_rng": torch.get_rng_state(),
              "cuda_rng": torch.cuda.get_rng_state() if torch.cuda.is_available() else None, "log": log}
     buf = io.BytesIO()
-    torch.save(state, buf)
+    torch.save(_interned(state), buf)
     write_checked(checkpoint_path(run, epoch), buf.getvalue())
     atomic_write_frame(Path(run) / LOG, pd.DataFrame(log))
+
+
+def _interned(obj):
+    """The state with every string interned, so that equal states pickle to equal bytes (the
+    scores' cache key holds the checkpoint's size): pickle writes an object it has seen as a
+    reference to it, and after a resume some keys are unpickled copies where an uninterrupted
+    run has one interned literal."""
+    if type(obj) in (dict, OrderedDict):
+        out = type(obj)((_interned(k), _interned(v)) for k, v in obj.items())
+        if hasattr(obj, "_metadata"):  # a module's state_dict carries its version information
+            out._metadata = obj._metadata
+        return out
+    if type(obj) is list:
+        return [_interned(v) for v in obj]
+    if type(obj) is tuple:
+        return tuple(_interned(v) for v in obj)
+    return sys.intern(obj) if type(obj) is str else obj
 
 
 def finetune_pruned(run: Path, epoch: int, keep_indices, arch_strs, epochs: int, device: str, dataset: str,

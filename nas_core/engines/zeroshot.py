@@ -65,7 +65,7 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
                   make_network: Callable | None = None, network_tag: str = "random-init",
                   split_seed: int = 0, chunk: int = 25, progress: bool = True,
                   stop_after: int | None = None, save_seconds: float = 60.0, workers: int | None = None,
-                  benchmark: str = "nb201", _retry: bool = False) -> pd.DataFrame:
+                  benchmark: str = "nb201", only_seeds=None, _retry: bool = False) -> pd.DataFrame:
     """Tidy scores for every (arch, seed, batch, proxy), computed once and cached.
 
     `benchmark` (nas_core.benchmarks) parses the architecture strings and builds the networks;
@@ -86,6 +86,11 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
     architecture, see benchmarks/bench_zeroshot.py --sweep); the results are the same and this
     process alone writes the store. None = one per CPU core when the sweep has at least
     `MIN_ARCHS_PER_WORKER` architectures per core on CPU, else 1 (serial, in this process).
+
+    `only_seeds`: compute (and return) only these of `seeds` -- one share of the sweep for a
+    parallel executor (engines/jobs.py). The cache key stays that of the whole `seeds`, so the
+    shares land in the same store and the full call afterwards only reads. Work is tracked per
+    (architecture, seed).
     """
     from nas_core import benchmarks
     from nas_core.config import data_root as configured_root
@@ -99,13 +104,17 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
         raise BadParameter("indices and arch_strs must have the same length")
     names = list(dict.fromkeys(proxies))
     registry.get([n for n in names if n not in registry.RANK_AGGREGATES])  # fail early on an unknown proxy
+    wanted = [int(s) for s in seeds] if only_seeds is None else [int(s) for s in only_seeds]
+    if not set(wanted) <= {int(s) for s in seeds}:
+        raise BadParameter(f"only_seeds {wanted} must be among the sweep's seeds {list(seeds)}")
     config = {"engine": "zeroshot-v3", "benchmark": bench.name, "dataset": dataset, "proxies": sorted(names),
               "seeds": [int(s) for s in seeds], "batches": int(batches), "batch_size": int(batch_size),
               "input_mode": input_mode, "C": C, "N": N, "network": network_tag, "split_seed": split_seed,
               "torch": torch.__version__.split("+")[0]}
     store = ResultStore("zeroshot", config, unique=["index", "seed", "batch", "proxy"])
-    done = {k[0] for k in store.done_keys(["index"])}
-    todo = [(i, s) for i, s in zip(indices, arch_strs) if i not in done]
+    done = store.done_keys(["index", "seed"])
+    todo = [(i, a, missing) for i, a in zip(indices, arch_strs)
+            if (missing := tuple(s for s in wanted if (i, s) not in done))]
     if todo:
         data = input_batches(dataset, configured_root(data_root), batches, batch_size, input_mode, split_seed, device)
         bar = _progress(len(todo), progress, f"zero-shot ({input_mode}, {network_tag})")
@@ -116,7 +125,7 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
         job = _Job(names, tuple(int(s) for s in seeds), data, bench.name, C, N, channels, classes, device,
                    make_network)
         n_workers = _workers(workers, len(todo), device, make_network)
-        for index, arch, arch_rows in _scored(job, todo, n_workers):
+        for index, _, arch_rows in _scored(job, todo, n_workers):
             rows.extend(arch_rows)
             new += 1
             bar.update(1)
@@ -132,14 +141,17 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
             store.append(pd.DataFrame(rows, columns=COLUMNS))
         bar.close()
     frame = store.read()
-    frame = frame[frame["index"].isin(indices)].sort_values(["index", "seed", "batch", "proxy"], ignore_index=True)
-    missing = sorted(set(indices) - set(frame["index"].tolist())) if len(frame) else sorted(set(indices))
+    if len(frame):
+        frame = frame[frame["index"].isin(indices) & frame["seed"].isin(wanted)]
+        frame = frame.sort_values(["index", "seed", "batch", "proxy"], ignore_index=True)
+    got = set(zip(frame["index"].tolist(), frame["seed"].tolist())) if len(frame) else set()
+    missing = sorted({(i, s) for i in indices for s in wanted} - got)
     if missing:  # e.g. a part moved aside by a concurrent reader after it was counted as done
         if _retry:
-            raise RuntimeError(f"zero-shot cache {store.path} still lacks {len(missing)} architecture(s)")
+            raise RuntimeError(f"zero-shot cache {store.path} still lacks {len(missing)} (architecture, seed) pair(s)")
         return run_zero_shot(indices, arch_strs, proxies, seeds, batches, batch_size, input_mode, device, dataset,
                              data_root, C, N, make_network, network_tag, split_seed, chunk, progress, None,
-                             save_seconds, workers, benchmark, _retry=True)
+                             save_seconds, workers, benchmark, only_seeds, _retry=True)
     failed = frame["value"].isna().sum()
     if failed and show_progress(progress):  # a log line, not a result: kept out of notebooks
         print(f"[zero-shot] {failed} NaN score(s): " + "; ".join(
@@ -165,7 +177,8 @@ class _Job:
     make_network: Callable | None
 
 
-def _score_arch(job: _Job, index: int, arch_str: str) -> list[tuple]:
+def _score_arch(job: _Job, index: int, arch_str: str, seeds=None) -> list[tuple]:
+    """Rows of one architecture for `seeds` (default: all of the job's)."""
     from nas_core import benchmarks
 
     bench = benchmarks.get(job.benchmark)
@@ -173,7 +186,7 @@ def _score_arch(job: _Job, index: int, arch_str: str) -> list[tuple]:
     p_m, f_m = bench.params_flops([arch_str])
     ctx = {"params_M": float(p_m[0]), "flops_M": float(f_m[0])}
     rows = []
-    for seed in job.seeds:
+    for seed in (job.seeds if seeds is None else seeds):
         net = (job.make_network(arch, seed) if job.make_network else
                bench.network(arch, seed, C=job.C, N=job.N, in_channels=job.channels,
                              num_classes=job.classes)).to(job.device)
@@ -238,15 +251,17 @@ def _worker_init(job: _Job) -> None:
     _WORKER_JOB = job
 
 
-def _worker_score(index: int, arch: str) -> tuple[int, str, list[tuple]]:
-    return index, arch, _score_arch(_WORKER_JOB, index, arch)
+def _worker_score(index: int, arch: str, seeds=None) -> tuple[int, str, list[tuple]]:
+    return index, arch, _score_arch(_WORKER_JOB, index, arch, seeds)
 
 
-def _scored(job: _Job, todo: list[tuple[int, str]], workers: int):
-    """(index, arch, rows) for every architecture to do, in order."""
+def _scored(job: _Job, todo: list[tuple], workers: int):
+    """(index, arch, rows) for every architecture to do, in order; `todo` holds (index, arch)
+    or (index, arch, seeds) items (seeds: the ones still missing; default all of the job's)."""
+    todo = [(t[0], t[1], t[2] if len(t) > 2 else None) for t in todo]
     if workers <= 1:
-        for index, arch in todo:
-            yield index, arch, _score_arch(job, index, arch)
+        for index, arch, seeds in todo:
+            yield index, arch, _score_arch(job, index, arch, seeds)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -255,7 +270,7 @@ def _scored(job: _Job, todo: list[tuple[int, str]], workers: int):
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_worker_init, initargs=(job,))
     try:
-        yield from pool.map(_worker_score, [i for i, _ in todo], [a for _, a in todo])
+        yield from pool.map(_worker_score, *zip(*todo))
     finally:  # an interrupted sweep (stop_after, Ctrl-C) drops the queued architectures
         pool.shutdown(wait=True, cancel_futures=True)
 
