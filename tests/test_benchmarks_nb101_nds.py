@@ -244,7 +244,7 @@ def test_nds_fixture_is_marked_as_made_up(tmp_path, resnet, resnexta):
 @pytest.mark.slow
 def test_nds_resnet_smoke_run_on_the_fixture(data_root, tmp_path, monkeypatch):
     """`nas-core run --profile smoke --benchmark nds_resnet` end to end on a data root made of the
-    real CIFAR-10 folder and the made-up NDS fixture (about 6 min on the shared 2-core machine):
+    real CIFAR-10 folder and the made-up NDS fixture (4-6 min on the shared 2-core machine):
     every notebook runs, and says it is a fixture run. It writes outputs/smoke-nds_resnet, as
     nbval writes outputs/smoke."""
     from nas_core.cli import main
