@@ -177,15 +177,16 @@ BENCHMARK = NASBench101(
         ("study", "*"): {"rq3_samplers": (), "rq3_affine": False, "mc_samples": (), "op_prune": (),
                          "soft_prune": ""},
         ("study", "smoke"): {"eval_archs": "sample:10", "rq4_archs": "sample:4", "diag_archs": 4},
-        # quick: 20 stratified cells + 20 of sub-space 3 (about 37 cells, ~26 min on two workers with
+        # quick: 20 stratified cells + 20 of sub-space 3 (36 cells, ~25 min on two workers with
         # the after-study proxies); RQ4's variants on 4 cells, batch sizes 16 / 32 (~9 min); supernets
-        # 10 epochs (~12 min for two seeds)
+        # 10 epochs on 5,000 images (~6 min for two seeds; scored on 2x128 held-out images)
         ("study", "quick"): {"eval_archs": "sample:20", "rq4_archs": "sample:4", "prune_fractions": (0.5,),
                              "zs_batch_sizes": (16, 32)},
         # smoke checks code paths in minutes: its proxies run on a reduced 16-channel stem with one
         # cell per stack (stated in every notebook's banner); quick and paper use NB101's own network
         ("zeroshot", "smoke"): {"C": 16, "N": 1},
-        ("supernet", "quick"): {"epochs": 10, "save_every": 2},
+        ("supernet", "quick"): {"epochs": 10, "save_every": 2, "plateau_patience": 3},
+        ("data", "quick"): {"max_train": 5000},
         # NAS-Bench-1shot1's one-shot model: 16 channels, 3 cells per stack, batch 256, lr 0.025
         ("supernet", "paper"): {"C": 16, "N": 3, "batch_size": 256, "lr": 0.025},
     })
