@@ -494,9 +494,9 @@ class Study:
         idx = np.asarray(self.eval_indices)
         feats = self.bench.graph_features(self.arch_strs(idx))
         feats.index = idx
-        counted = self.evaluate(feats.reset_index(names="index"), bootstrap=self.plan.bootstrap)
+        counted = self.evaluate(feats.rename_axis("index").reset_index(), bootstrap=self.plan.bootstrap)
         ridge = ridge_baseline(feats, self.truth.reindex(idx))
-        held = ridge.predictions.rename("ridge_graph_features (held-out half)").reset_index(names="index")
+        held = ridge.predictions.rename("ridge_graph_features (held-out half)").rename_axis("index").reset_index()
         fitted = self.evaluate(held, bootstrap=self.plan.bootstrap)
         return pd.concat([counted, fitted], ignore_index=True)
 
