@@ -306,3 +306,27 @@ def test_every_job_runs_with_the_same_threads(monkeypatch, tmp_path):
     monkeypatch.setenv("NAS_CORE_TORCH_THREADS", "0")
     with pytest.raises(Exception, match="NAS_CORE_TORCH_THREADS"):
         executor.run_logged(study, spec, job)
+
+
+def test_cost_command_projects_from_recorded_timings(tiny, tmp_path, monkeypatch, capsys):
+    """Timings made up as seconds = 1 + 2 x units for every job of the (tiny) smoke graph: the
+    fitted rates are (1, 2) for every measured kind and one worker's wall time is the sum of
+    the jobs' costs."""
+    import re
+
+    from nas_core.cli import main
+    from nas_core.engines.costmodel import record_timings, timing_row
+    from nas_core.engines.jobs import build_jobs, study_spec
+
+    monkeypatch.setenv("NAS_CORE_CACHE", str(tmp_path))
+    study = _study()
+    jobs = build_jobs(study)
+    record_timings([timing_row("r1", j, 1.0 + 2.0 * j.units, "done", study_spec(study), "serial", 1) for j in jobs])
+    assert main(["cost", "--profile", "smoke", "--workers", "1,2"]) == 0
+    out = capsys.readouterr().out
+    rows = [r for r in out.splitlines() if r.startswith("| supernet-train |") or r.startswith("| zeroshot |")]
+    assert len(rows) == 2 and all("| 1 | 2 |" in r for r in rows), rows
+    total = sum(1.0 + 2.0 * j.units for j in jobs)
+    shown = re.search(r"1 worker: ([0-9,.]+) (s|h)", out)
+    value = float(shown.group(1).replace(",", "")) * (3600 if shown.group(2) == "h" else 1)
+    assert value == pytest.approx(total, rel=0.01, abs=1.0)

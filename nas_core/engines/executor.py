@@ -23,6 +23,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -114,6 +115,7 @@ def _gpu_name(device: str) -> str:
 
 
 _MALLOC_TUNED = False
+_ONE_AT_A_TIME = threading.Lock()  # a worker started with --nthreads > 1 still runs one job at a time
 
 
 def _untrimmed_malloc() -> None:
@@ -145,7 +147,8 @@ def _task(spec: dict, env: dict, job, *dependencies) -> dict:
 
     if str(spec["device"]).startswith("cuda") and not job.gpu and not torch.cuda.is_available():
         spec = {**spec, "device": "cpu"}  # a CPU-only job on a worker without a GPU
-    out = run_logged(_study_for(spec), spec, job)
+    with _ONE_AT_A_TIME:  # a job owns its process's stdout, stderr and torch threads
+        out = run_logged(_study_for(spec), spec, job)
     import socket
 
     return {**out, "host": socket.gethostname()}
