@@ -330,3 +330,33 @@ def test_cost_command_projects_from_recorded_timings(tiny, tmp_path, monkeypatch
     shown = re.search(r"1 worker: ([0-9,.]+) (s|h)", out)
     value = float(shown.group(1).replace(",", "")) * (3600 if shown.group(2) == "h" else 1)
     assert value == pytest.approx(total, rel=0.01, abs=1.0)
+
+
+@pytest.mark.parametrize("executor", ["serial", "dask"])
+def test_a_failing_job_is_reported_and_its_dependants_skipped(executor, tmp_path, monkeypatch, capsys):
+    from executor_faults import ToyActions, install_toy_actions
+
+    from nas_core.engines import jobs as jobs_module
+    from nas_core.engines.executor import run_dask, run_serial
+    from nas_core.engines.jobs import Job, study_spec
+
+    monkeypatch.setenv("NAS_CORE_CACHE", str(tmp_path))
+    monkeypatch.setattr(jobs_module, "ACTIONS", dict(jobs_module.ACTIONS))
+    install_toy_actions()
+    graph = [Job("a", "first", "analysis", action="ok"),
+             Job("b", "second", "analysis", deps=("a",), action="fail", args=(("what", "the second job"),)),
+             Job("c", "third", "analysis", deps=("b",), action="ok"),
+             Job("d", "fourth", "analysis", action="ok")]
+    study = _study()
+    if executor == "serial":
+        summary = run_serial(graph, study, progress=False)
+    else:
+        summary = run_dask(graph, study_spec(study), cluster="local:2", progress=False, plugins=[ToyActions()])
+    err = capsys.readouterr().err
+    assert not summary.ok and set(summary.done) == {"a", "d"} and summary.skipped == ["c"]
+    assert summary.failed["b"][0] == "the second job went wrong; how to fix: nothing to fix: a test"
+    assert "FAILED b (second)" in err and "config: what=the second job" in err and "Traceback" not in err
+    log = Path(summary.failed["b"][1])
+    assert log.is_file() and "Traceback" in log.read_text()  # the traceback is in the job's log
+    text = summary.text()
+    assert "2 of 4 jobs done" in text and "1 failed" in text and "1 skipped" in text

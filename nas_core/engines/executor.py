@@ -27,6 +27,7 @@ import threading
 import time
 import traceback
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,8 +66,8 @@ def log_path(spec: dict, job_id: str) -> Path:
 
 
 def _error_line(exc: BaseException) -> str:
-    if isinstance(exc, KitError):
-        return exc.message().splitlines()[0]
+    if isinstance(exc, KitError):  # what went wrong, where, how to fix it: one line
+        return "; ".join(line.strip() for line in exc.message().splitlines())
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
@@ -315,7 +316,9 @@ def make_cluster(cluster: str, gpus: int, gpu_resources: bool):
     import dask
 
     kind, n = parse_cluster(cluster)
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENV}):
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENV}), warnings.catch_warnings():
+        # 8787 taken (another cluster): Dask picks another port; the run prints the one it got
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
         if kind == "slurm":
             return _slurm_cluster(n or 1, gpu_resources)
         return _local_cluster(n, gpus, gpu_resources)
