@@ -332,7 +332,7 @@ def test_cost_command_projects_from_recorded_timings(tiny, tmp_path, monkeypatch
     assert value == pytest.approx(total, rel=0.01, abs=1.0)
 
 
-@pytest.mark.parametrize("executor", ["serial", "dask"])
+@pytest.mark.parametrize("executor", ["serial", "dask", "scheduler"])
 def test_a_failing_job_is_reported_and_its_dependants_skipped(executor, tmp_path, monkeypatch, capsys):
     from executor_faults import ToyActions, install_toy_actions
 
@@ -350,8 +350,18 @@ def test_a_failing_job_is_reported_and_its_dependants_skipped(executor, tmp_path
     study = _study()
     if executor == "serial":
         summary = run_serial(graph, study, progress=False)
-    else:
+    elif executor == "dask":
         summary = run_dask(graph, study_spec(study), cluster="local:2", progress=False, plugins=[ToyActions()])
+    else:  # a scheduler started elsewhere: the run uses it and leaves it running
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, silence_logs=logging.ERROR) as cluster:
+            summary = run_dask(graph, study_spec(study), scheduler=cluster.scheduler_address, progress=False,
+                               plugins=[ToyActions()])
+            with Client(cluster) as client:
+                assert len(client.scheduler_info()["workers"]) == 1
     err = capsys.readouterr().err
     assert not summary.ok and set(summary.done) == {"a", "d"} and summary.skipped == ["c"]
     assert summary.failed["b"][0] == "the second job went wrong; how to fix: nothing to fix: a test"

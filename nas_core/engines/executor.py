@@ -201,22 +201,22 @@ class _Progress:
 
         from nas_core.config import show_progress
 
-        self.n = len(jobs)
+        self.n, self.desc = len(jobs), desc
         self.cost = {j.id: max(float(j.est_cost or 0.0), 1e-3) for j in jobs}
         self.bar = tqdm(total=sum(self.cost.values()), desc=desc, disable=not show_progress(enabled),
-                        bar_format="{desc} {percentage:3.0f}%|{bar:24}| {postfix} [{elapsed}<{remaining}]",
+                        bar_format="{desc} {percentage:3.0f}%|{bar:24}| [{elapsed}<{remaining}]",
                         mininterval=0.5, file=sys.stderr)
         self.done = self.failed = self.running = 0
         self._show()
 
     def _show(self):
-        self.bar.set_postfix_str(f"done {self.done}/{self.n}, running {self.running}, failed {self.failed}",
-                                 refresh=True)
+        self.bar.set_description_str(f"{self.desc} done {self.done}/{self.n}, running {self.running}, "
+                                     f"failed {self.failed}", refresh=True)
 
     def finished(self, job_id: str, ok: bool):
         self.done += ok
         self.failed += not ok
-        self.bar.update(self.cost[job_id])
+        self.bar.update(min(self.cost[job_id], max(self.bar.total - self.bar.n, 0.0)))  # no float overshoot
         self._show()
 
     def set_running(self, n: int):
@@ -228,6 +228,8 @@ class _Progress:
         self.bar.write(text, file=sys.stderr) if not self.bar.disable else print(text, file=sys.stderr)
 
     def close(self):
+        self.running = 0
+        self._show()
         self.bar.close()
 
 
