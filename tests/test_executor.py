@@ -105,6 +105,7 @@ def _raw_duplicates(cache: Path) -> list[str]:
     return out
 
 
+@pytest.mark.slow  # two Dask runs + the serial reference: ~1-2 min on 2 busy cores
 def test_dask_on_two_workers_writes_what_serial_writes(serial_cache, tmp_path):
     summary = _run(tmp_path / "dask", "dask")
     assert summary.workers == 2 and len(summary.done) == len(summary.jobs)
@@ -123,6 +124,7 @@ def test_dask_on_two_workers_writes_what_serial_writes(serial_cache, tmp_path):
     assert set(timings["job"]) == {j.id for j in summary.jobs} and (timings["seconds"] >= 0).all()
 
 
+@pytest.mark.slow
 def test_workers_killed_mid_job_change_nothing(serial_cache, tmp_path):
     markers = tmp_path / "markers"
     markers.mkdir()
