@@ -9,7 +9,7 @@ ETA from the jobs' estimated costs). A failing job is reported with its id, labe
 configuration, error line and log; the jobs that depend on it are skipped, the others go on,
 and the run ends with a summary.
 
-Dask: each job is a task depending on its jobs' tasks. Jobs that use the device ask for a
+Dask (clusters: engines/clusters.py): each job is a task depending on its jobs' tasks. Jobs that use the device ask for a
 `GPU` resource when the device is CUDA (workers declare theirs: `dask worker ADDRESS
 --nthreads 1 --resources GPU=1`, one worker per GPU); the others ask for nothing. A worker lost
 while running a task (killed, preempted) costs that task only: the scheduler runs it again
@@ -27,14 +27,11 @@ import threading
 import time
 import traceback
 import uuid
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nas_core.engines.clusters import make_cluster, parse_cluster, untrimmed_malloc
 from nas_core.errors import BadParameter, KitError
-
-CLUSTER_HELP = "local, local:N (N worker processes on this machine), slurm or slurm:N (N SLURM jobs)"
-
 
 class JobFailed(Exception):
     """A job raised: args = (error line, log path). Plain strings, so it pickles across workers."""
@@ -115,35 +112,14 @@ def _gpu_name(device: str) -> str:
     return torch.cuda.get_device_name(torch.device(device))
 
 
-_MALLOC_TUNED = False
 _ONE_AT_A_TIME = threading.Lock()  # a worker started with --nthreads > 1 still runs one job at a time
-
-
-def _untrimmed_malloc() -> None:
-    """Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also freezes glibc's
-    mmap threshold at 128 KiB: every tensor above it is mmap'ed and unmapped again, and PyTorch's
-    many small CPU tensors ran ~1.5x slower here (measured: one supernet training job, 8.5 s in
-    a plain process, 13-19 s in a worker). Our own clusters start workers without it
-    (`make_cluster`); a worker started by someone else's nanny gets large thresholds instead."""
-    global _MALLOC_TUNED
-    if _MALLOC_TUNED or not os.environ.get("MALLOC_TRIM_THRESHOLD_") or not sys.platform.startswith("linux"):
-        return
-    _MALLOC_TUNED = True
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD
-        libc.mallopt(-3, 32 << 20)   # M_MMAP_THRESHOLD (glibc's maximum on 64-bit)
-    except (OSError, AttributeError):  # not glibc: nothing to tune
-        pass
 
 
 def _task(spec: dict, env: dict, job, *dependencies) -> dict:
     """A Dask task: rebuild the study in this worker and run the job. `dependencies` are the
     results of the tasks it waits for (unused: they only order the graph)."""
     os.environ.update(env)
-    _untrimmed_malloc()
+    untrimmed_malloc()
     import torch
 
     if str(spec["device"]).startswith("cuda") and not job.gpu and not torch.cuda.is_available():
@@ -297,81 +273,14 @@ def run_serial(jobs: list, study, progress: bool = True, record: bool = True) ->
 
 # ---- Dask --------------------------------------------------------------------------------------------
 
-def parse_cluster(text: str) -> tuple[str, int | None]:
-    """'local' | 'local:N' | 'slurm' | 'slurm:N' -> (kind, N or None)."""
-    m = re.fullmatch(r"(local|slurm)(?::([0-9]+))?", (text or "").strip())
-    if not m or (m.group(2) is not None and int(m.group(2)) < 1):
-        raise BadParameter(f"bad --cluster {text!r}", fix=f"use {CLUSTER_HELP}")
-    return m.group(1), None if m.group(2) is None else int(m.group(2))
-
-
-def _cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-# the nanny's default environment for worker processes, less MALLOC_TRIM_THRESHOLD_ (see _untrimmed_malloc)
-WORKER_ENV = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
-
-
-def make_cluster(cluster: str, gpus: int, gpu_resources: bool):
-    """A Dask cluster object for `--cluster` (the caller closes it)."""
-    import dask
-
-    kind, n = parse_cluster(cluster)
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENV}), warnings.catch_warnings():
-        # 8787 taken (another cluster): Dask picks another port; the run prints the one it got
-        warnings.filterwarnings("ignore", message="Port .* is already in use")
-        if kind == "slurm":
-            return _slurm_cluster(n or 1, gpu_resources)
-        return _local_cluster(n, gpus, gpu_resources)
-
-
-def _local_cluster(n: int | None, gpus: int, gpu_resources: bool):
-    import logging
-
-    from distributed import LocalCluster, Nanny, Scheduler, SpecCluster
-
-    if not gpus:
-        return LocalCluster(n_workers=n or _cpu_count(), threads_per_worker=1, processes=True,
-                            silence_logs=logging.ERROR)
-    n = n or gpus
-    if n > gpus:
-        raise BadParameter(f"--cluster local:{n} asks for more workers than GPUs ({gpus})",
-                           fix=f"one worker per GPU: --cluster local:{gpus} (or local)")
-    # one worker process per GPU, each seeing only its own device (as cuda:0)
-    workers = {i: {"cls": Nanny, "options": {"nthreads": 1, "env": {"CUDA_VISIBLE_DEVICES": str(i)},
-                                              "resources": {"GPU": 1} if gpu_resources else None,
-                                              "silence_logs": logging.ERROR}}
-               for i in range(n)}
-    return SpecCluster(workers=workers, scheduler={"cls": Scheduler, "options": {"dashboard_address": ":8787"}},
-                       silence_logs=logging.ERROR, name="nas-core")
-
-
-def _slurm_cluster(n_jobs: int, gpu_resources: bool):
-    try:
-        from dask_jobqueue import SLURMCluster
-    except ImportError:
-        raise BadParameter("--cluster slurm needs dask-jobqueue, which is not installed",
-                           fix="pip install 'nas-core[cluster]' (or: pip install dask-jobqueue)") from None
-    kwargs: dict = {"processes": 1}
-    if gpu_resources:  # one GPU per SLURM job; its worker declares it
-        kwargs["job_extra_directives"] = ["--gres=gpu:1"]
-        kwargs["worker_extra_args"] = ["--resources", "GPU=1"]
-    try:
-        cluster = SLURMCluster(**kwargs)
-    except ValueError as exc:  # e.g. no cores / memory configured
-        raise BadParameter(f"SLURMCluster: {exc}",
-                           fix="set cores, memory, queue/account and walltime in ~/.config/dask/jobqueue.yaml "
-                               "(section jobqueue: slurm:), see the README's SLURM recipe") from None
-    cluster.scale(jobs=n_jobs)
-    return cluster
-
-
 def _dashboard(client) -> str:
-    info = client.scheduler_info()
-    if "dashboard" in info.get("services", {}):
-        return f"dashboard: {client.dashboard_link}"
-    return "dashboard: none (install bokeh>=3.1 where the scheduler runs to get one)"
+    import importlib.util
+
+    if "dashboard" not in client.scheduler_info().get("services", {}):
+        return "no dashboard"
+    if importlib.util.find_spec("bokeh") is None:  # the scheduler serves the pages only with bokeh
+        return f"dashboard {client.dashboard_link} (its pages need bokeh>=3.1 where the scheduler runs)"
+    return f"dashboard {client.dashboard_link}"
 
 
 def run_dask(jobs: list, spec: dict, scheduler: str | None = None, cluster: str = "local:2",
