@@ -3,7 +3,7 @@
 # RQ1-RQ5 notebooks with papermill into outputs/<profile>/ and write its index page.
 #
 #   ./run_all.sh [--profile smoke|quick|paper] [--only rq1,rq3] [--device auto|cpu|cuda]
-#                [--data-root DIR] [--skip-compute]
+#                [--data-root DIR] [--benchmark auto|nb201,nb301,nb101,nds_resnet,...] [--skip-compute]
 #                [--executor serial|dask] [--cluster local[:N]|slurm[:N]] [--scheduler ADDRESS]
 #
 # With no data root (no --data-root, no $NAS_CORE_DATA) the kit uses its own mini benchmark
@@ -11,7 +11,7 @@
 # the compute stage as Dask tasks (several GPUs or nodes; README, section Dask).
 set -euo pipefail
 cd "$(dirname "$0")"
-profile=quick; only=""; device=auto; shard=""; skip=""; executor=serial; cluster=""; scheduler=""
+profile=quick; only=""; device=auto; shard=""; skip=""; executor=serial; cluster=""; scheduler=""; benchmark=""
 usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "run_all.sh: error: $*" >&2; echo "  usage: ./run_all.sh --help" >&2; exit 2; }
 # an option that takes a value must have one (not the end of the line, not the next option)
@@ -22,6 +22,7 @@ while [ $# -gt 0 ]; do
     --only) value "$@"; only="$2"; shift 2 ;;
     --device) value "$@"; device="$2"; shift 2 ;;
     --data-root) value "$@"; export NAS_CORE_DATA="$2"; shift 2 ;;
+    --benchmark) value "$@"; benchmark="$2"; shift 2 ;;
     --shard) value "$@"; shard="$2"; shift 2 ;;
     --skip-compute) skip=1; shift ;;
     --executor) value "$@"; executor="$2"; shift 2 ;;
@@ -58,6 +59,7 @@ fi
 export MPLBACKEND=Agg PYTHONHASHSEED=0
 args=(--profile "$profile" --device "$device")
 [ -n "$only" ] && args+=(--only "$only")
+[ -n "$benchmark" ] && args+=(--benchmark "$benchmark")
 args+=(--executor "$executor")
 [ -n "$cluster" ] && args+=(--cluster "$cluster")
 [ -n "$scheduler" ] && args+=(--scheduler "$scheduler")

@@ -14,6 +14,10 @@ up a different file. Documented layout (every entry optional; see README "Data")
       cifar100/cifar-100-python/              torchvision's CIFAR-100 folder (also at the root)
       ImageNet16/                             NB201's ImageNet16-120 pickles
       fashion-mnist/                          Fashion-MNIST IDX files (else the Debian package's)
+      nasbench301/nb301_ground_truth_sample.csv   NB301 sample (or official result JSON, or a table)
+      nasbench101/nb101_ground_truth.csv      a CSV export of NAS-Bench-101 (docs/nb101.md), else
+      nasbench101/nb101_ground_truth_sample.csv   the 500-cell sample
+      nds/ResNet_rng1.json ... ResNet_rng3.json, nds/ResNeXt-A.json   official NDS files (or nds/nds_data/)
 """
 from __future__ import annotations
 

@@ -510,7 +510,9 @@ def partial_rank(frame: pd.DataFrame):
     fig, ax = plt.subplots(figsize=(6.4, 0.28 * len(d) + 1.2), layout="constrained")
     y = np.arange(len(d))
     err = np.vstack([d["partial"] - d["ci_low"], d["ci_high"] - d["partial"]])
-    ax.errorbar(d["partial"], y, xerr=np.nan_to_num(err), fmt="o", color="C0", capsize=2,
+    # a percentile interval need not contain the point estimate (few architectures, many
+    # covariates): the bar then stops at the point on that side
+    ax.errorbar(d["partial"], y, xerr=np.clip(np.nan_to_num(err), 0, None), fmt="o", color="C0", capsize=2,
                 label="partial ρ given #params + op counts (95 % CI)")
     ax.scatter(d["spearman"], y, facecolors="none", edgecolors="C1", label="Spearman ρ")
     ax.axvline(0, color="grey", lw=0.8)

@@ -13,11 +13,15 @@ import importlib
 from nas_core.benchmarks.base import Benchmark, ImageData
 from nas_core.errors import BadParameter
 
-# name -> module defining `BENCHMARK`; imported lazily (a space's networks load on first use)
+# name -> module defining `BENCHMARK` (or "module:NAME" for a module defining several);
+# imported lazily (a space's networks load on first use)
 _MODULES = {
     "nb201": "nas_core.benchmarks.nb201",
     "mini": "nas_core.benchmarks.mini",
     "nb301": "nas_core.benchmarks.nb301",
+    "nb101": "nas_core.benchmarks.nb101",
+    "nds_resnet": "nas_core.benchmarks.nds:RESNET",
+    "nds_resnexta": "nas_core.benchmarks.nds:RESNEXTA",
 }
 AUTO = "auto"
 
@@ -29,12 +33,13 @@ def available() -> list[str]:
 
 
 def get(name: str) -> Benchmark:
-    """The benchmark called `name` (nb201 | nb301 | mini)."""
+    """The benchmark called `name` (nb201 | nb301 | nb101 | nds_resnet | nds_resnexta | mini)."""
     if isinstance(name, Benchmark):
         return name
     if name not in _MODULES:
         raise BadParameter(f"unknown benchmark {name!r}", fix=f"use one of: {', '.join(available())}")
-    return importlib.import_module(_MODULES[name]).BENCHMARK
+    module, _, attribute = _MODULES[name].partition(":")
+    return getattr(importlib.import_module(module), attribute or "BENCHMARK")
 
 
 def resolve_name(name: str | None, data_root) -> str:

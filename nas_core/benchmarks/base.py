@@ -46,6 +46,11 @@ class Benchmark:
     samplers: tuple = ("iso",)       # supernet sampler specs this space understands
     vote_experts: tuple = ("jacob_cov", "snip", "synflow")  # the study's voting experts per space
     op_names: tuple = ()             # the space's operations (feature columns end with them)
+    # the NB201 cell space (nb201, mini): RQ2's feature list and REA's mutation rule are NB201's own
+    nb201_cell_space: bool = False
+    # what the supernet scores when it does not cover every architecture as it is (shown in the
+    # notebooks' banner; "" = every evaluated architecture, unchanged)
+    oneshot_scope: str = ""
 
     # ---- protocols --------------------------------------------------------------------------
     def protocol(self, section: str, profile: str, **overrides):
@@ -54,6 +59,11 @@ class Benchmark:
         mine = {**self.protocol_overrides.get((section, "*"), {}),
                 **self.protocol_overrides.get((section, profile), {})}
         return protocol(section, profile, **{**mine, **{k: v for k, v in overrides.items() if v is not None}})
+
+    def default_metric_of(self, truth: pd.DataFrame) -> str:
+        """The ground-truth column ranked against when none is named (it may depend on which
+        file the data root holds, e.g. NB101's sample vs a full export)."""
+        return self.default_metric
 
     # ---- architectures (override) -------------------------------------------------------------
     def parse(self, arch_str: str):
@@ -78,6 +88,11 @@ class Benchmark:
     def stratify_flops(self, arch_strs) -> np.ndarray:
         """The FLOPs that `sample:N` selections are stratified on (default: the own network's)."""
         return self.params_flops(arch_strs)[1]
+
+    def oneshot_mask(self, arch_strs) -> np.ndarray:
+        """Architectures the benchmark's supernet can score (default: all). The Study draws the
+        one-shot evaluation set among them (NB101: the cells of NAS-Bench-1shot1 sub-space 3)."""
+        return np.ones(len(list(arch_strs)), dtype=bool)
 
     def features(self, arch_strs) -> pd.DataFrame:
         """RQ2's per-architecture features; always has params_M, flops_M and flops_group."""
@@ -106,7 +121,9 @@ class Benchmark:
     def supernet(self, proto, channels: int, classes: int):
         raise NotApplicable(f"{self.title}: no supernet")
 
-    def sampler(self, spec: str, seed: int, restrict_to=None, data_root=None):
+    def sampler(self, spec: str, seed: int, restrict_to=None, data_root=None, proto=None):
+        """The supernet's training sampler; `proto` (the run's SupernetProtocol, None: the
+        full-size supernet) tells spaces whose supernet size limits the choices (NDS) what to draw."""
         raise NotApplicable(f"{self.title}: no supernet samplers")
 
     def sampler_pool_ids(self, arch_strs):

@@ -33,4 +33,4 @@ BENCHMARK = MiniBenchmark(
     images=ImageData("fmnist16", 10, 1, 16), default_metric="fmnist_test_acc_mean",
     truth_note="the kit's own training of NB201 cells on Fashion-MNIST (not a published benchmark)",
     needs_data_root=False, has_isomorphism=True, has_whole_space=False,
-    network_size=(MINI_BENCH.C, MINI_BENCH.N), samplers=NB201_SAMPLERS)
+    network_size=(MINI_BENCH.C, MINI_BENCH.N), samplers=NB201_SAMPLERS, nb201_cell_space=True)

@@ -87,7 +87,7 @@ class NB201Space(Benchmark):
         return Supernet(C=proto.C, N=proto.N, num_classes=classes, in_channels=channels, affine=proto.affine,
                         dropout=proto.dropout)
 
-    def sampler(self, spec: str, seed: int, restrict_to=None, data_root=None):
+    def sampler(self, spec: str, seed: int, restrict_to=None, data_root=None, proto=None):
         from nas_core.samplers import make_sampler
 
         order = self.official_order(data_root) if spec == "deiso" and restrict_to is None else None
@@ -120,4 +120,5 @@ BENCHMARK = NASBench201(
     name="nb201", title="NAS-Bench-201", images=ImageData("cifar10", 10, 3, 32),
     default_metric="cifar10_test_acc_200ep",
     truth_note="NAS-Bench-201's own training results (test accuracy after 200 epochs, mean over seeds)",
-    has_isomorphism=True, has_whole_space=True, network_size=(16, 5), samplers=NB201_SAMPLERS)
+    has_isomorphism=True, has_whole_space=True, network_size=(16, 5), samplers=NB201_SAMPLERS,
+    nb201_cell_space=True)

@@ -86,7 +86,7 @@ class NASBench301(Benchmark):
                             affine=proto.affine, dropout=proto.dropout)
         return net.to(memory_format=torch.channels_last)  # faster depthwise convs (nets/darts_supernet.py)
 
-    def sampler(self, spec: str, seed: int, restrict_to=None, data_root=None):
+    def sampler(self, spec: str, seed: int, restrict_to=None, data_root=None, proto=None):
         from nas_core.samplers_nb301 import UniformDartsSampler
 
         if spec != "iso":

@@ -119,7 +119,7 @@ def _ground_truth(args) -> tuple[pd.DataFrame, str]:
     bench, root = benchmark_and_root(args.benchmark, args.data_root)
     args.benchmark = bench.name
     frame = bench.ground_truth(root)
-    default = bench.default_metric.partition("_")[::2]
+    default = bench.default_metric_of(frame).partition("_")[::2]
     dataset, metric = args.dataset or default[0], args.metric or default[1]
     column = f"{dataset}_{metric}"
     if column not in frame.columns or column in TRUTH_ID_COLUMNS:

@@ -259,17 +259,17 @@ class _Builder:
         return ids
 
     def supernet(self, sampler: str, seed: int | None = None, affine: bool = False, label: str = "") -> tuple[_Run, str]:
-        """Train + score at every checkpoint on the evaluated architectures, then the full
-        `os_scores` call (reads): the old `Study.jobs` entry."""
+        """Train + score at every checkpoint on the one-shot set (the evaluated architectures the
+        supernet covers, `Study.os_indices`), then the full `os_scores` call (reads)."""
         run = self.run(sampler, seed, affine)
         epochs = checkpoint_epochs(run.proto)
-        deps = self.score(run, epochs, "eval", self.study.eval_indices)
+        deps = self.score(run, epochs, "eval", self.study.os_indices)
         seed = dict(run.spec)["seed"]
         collect = self.add(Job(
             id=f"collect:os:{run.name}", label=label or f"supernet {run.name}: train + score", kind="collect",
             deps=tuple(deps), action="call",
             args=(("method", "os_scores"), ("kwargs", (("sampler", sampler), ("seed", seed), ("affine", affine)))),
-            units=float(len(self.study.eval_indices) * len(epochs))))
+            units=float(len(self.study.os_indices) * len(epochs))))
         return run, collect
 
     def analysis(self, method: str, label: str, deps, kind: str = "analysis", gpu: bool = False,
@@ -295,6 +295,7 @@ def build_jobs(study, only=None, zs_chunk: int = ZS_CHUNK, score_chunk: int = SC
     seed0 = int(plan.supernet_seeds[0])
     wants = set(only or RQS)
     eval_idx = [int(i) for i in study.eval_indices]
+    os_idx = [int(i) for i in study.os_indices]  # what the supernets score (NB101: sub-space 3's share)
 
     b.collect_zero_shot("zs:real:eval", "zero-shot sweep (real images)",
                         b.zero_shot("eval", eval_idx, after_study=True))
@@ -316,7 +317,7 @@ def build_jobs(study, only=None, zs_chunk: int = ZS_CHUNK, score_chunk: int = SC
         for sampler in [sm for sm in plan.rq3_samplers if sm != top]:
             others[sampler] = b.supernet(sampler, seed0, label=f"supernet {sampler}: train + score")
     if "rq3" in wants:
-        _rq3(b, study, iso, iso_collect, iso_epochs, headline, others, eval_idx, seed0, top)
+        _rq3(b, study, iso, iso_collect, iso_epochs, headline, others, os_idx, seed0, top)
     if "rq4" in wants or "rq5" in wants:
         rq4 = [int(i) for i in study.rq4_indices]
         for mode in plan.zs_input_modes:
@@ -329,10 +330,11 @@ def build_jobs(study, only=None, zs_chunk: int = ZS_CHUNK, score_chunk: int = SC
             b.collect_zero_shot(f"zs:bs{bs}:rq4", f"zero-shot batch size {bs}", ids,
                                 indices=rq4, batch_size=int(bs), batches=int(nb))
         deps = []
+        rq4_os = [int(i) for i in study.rq4_os_indices]  # RQ4's selection among those the supernet covers
         for epoch in [0] + iso_epochs:
-            deps += b.zero_shot_on_supernet(iso, epoch, rq4)
+            deps += b.zero_shot_on_supernet(iso, epoch, rq4_os)
         b.analysis("zs_on_supernet", "zero-shot on trained supernet weights", deps, kind="collect",
-                   units=len(rq4) * (len(iso_epochs) + 1))
+                   units=len(rq4_os) * (len(iso_epochs) + 1))
     return with_costs(list(b.jobs.values()))
 
 
@@ -346,12 +348,13 @@ def _diag_units(b: _Builder, run: _Run) -> float:
 
 def _rq3(b: _Builder, study, iso: _Run, iso_collect: str, iso_epochs, headline, others, eval_idx, seed0,
          top: str) -> None:
+    """RQ3's jobs; `eval_idx` = the one-shot set (the architectures the supernets score)."""
     plan = study.plan
     last = iso_epochs[-1]
     if study.applies("affine"):
         affine, _ = b.supernet("iso", seed0, affine=True, label="supernet BN affine: train + score")
     if study.applies("post_deiso"):  # every member of the evaluated classes at the last checkpoint
-        members = [int(i) for i in study.class_members(study.eval_indices)["index"]]
+        members = [int(i) for i in study.class_members(study.os_indices)["index"]]
         b.analysis("post_deiso", "post-de-isomorphism scoring", b.score(iso, [last], "members", members))
     # one-shot pruning: decided at `prune_at` (None: the middle checkpoint), compared at the last;
     # the fine-tuning runs inside the analysis

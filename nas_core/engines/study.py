@@ -45,7 +45,8 @@ class Study:
         self.dataset = self.bench.images.dataset
         self.plan = self.protocol("study")
         self.truth_frame = self.bench.ground_truth(self.data_root)
-        self.truth_column = truth_column or self.bench.default_metric
+        self.default_truth_column = self.bench.default_metric_of(self.truth_frame)
+        self.truth_column = truth_column or self.default_truth_column
         dataset, _, metric = self.truth_column.partition("_")
         metric_column(self.truth_frame, dataset, metric)
         # a representative stands for its isomorphism class: its truth is the class members' mean
@@ -60,9 +61,9 @@ class Study:
 
     @property
     def headline_sampler(self) -> str:
-        """The study's headline one-shot estimator: de-isomorphic sampling where the space has
-        isomorphism classes, uniform sampling elsewhere."""
-        return HEADLINE_SAMPLER if self.bench.has_isomorphism else "iso"
+        """The study's headline one-shot estimator: de-isomorphic sampling where the benchmark
+        defines it (NB201's cells), uniform sampling elsewhere."""
+        return HEADLINE_SAMPLER if HEADLINE_SAMPLER in self.bench.samplers else "iso"
 
     def protocol(self, section: str, **overrides):
         """The profile's protocol numbers for this benchmark (its overrides applied)."""
@@ -86,7 +87,7 @@ class Study:
         not the benchmark's default (see config.outputs_dir)."""
         from nas_core.config import outputs_dir
 
-        default = self.truth_column == self.bench.default_metric
+        default = self.truth_column == self.default_truth_column
         return outputs_dir(self.profile, self.benchmark, "" if default else self.truth_column)
 
     def banner(self, n: int | None = None, what: str = "architectures evaluated") -> str:
@@ -101,6 +102,11 @@ class Study:
             note += (f"\n\n> **Reduced zero-shot network.** At profile `{self.profile}` the proxies run on "
                      f"C{zs.C or own[0]}/N{zs.N or own[1]}, not the benchmark's own C{own[0]}/N{own[1]}: the values "
                      "check the code path, not the study's numbers (gradient proxies' rankings change with the size).")
+        if self.bench.oneshot_scope:
+            sn = self.protocol("supernet")
+            note += (f"\n\n> **One-shot scope.** {self.bench.oneshot_scope} At profile `{self.profile}` the supernet "
+                     f"is C{sn.C}/N{sn.N} and scores {len(self.os_indices)} of the {len(self.eval_indices)} "
+                     "evaluated architectures.")
         return (f"**Profile** `{self.profile}` · **device** `{self.device}` · **benchmark** `{self.benchmark}` · "
                 f"**ground truth** `{self.truth_column}` · **{what}** {len(self.eval_indices) if n is None else n}"
                 f"\n\n**Data:** {self.data_description()}{note}")
@@ -113,10 +119,11 @@ class Study:
                 "deiso_representative": ("lowest official benchmark index of its isomorphism class"
                                          if self.bench.has_isomorphism else "not applicable"),
                 "data": self.data_description(), "device": self.device,
-                "eval_archs": self.plan.eval_archs, "n_eval_archs": int(len(self.eval_indices))}
+                "eval_archs": self.plan.eval_archs, "n_eval_archs": int(len(self.eval_indices)),
+                "n_oneshot_archs": int(len(self.os_indices))}
 
-    def _select(self, spec: str) -> np.ndarray:
-        pool = self.truth_frame
+    def _select(self, spec: str, pool: pd.DataFrame | None = None) -> np.ndarray:
+        pool = self.truth_frame if pool is None else pool
         if not self.bench.has_whole_space and spec.startswith("sample:"):
             # a sampled ground truth (mini table, NB301 sample) is already a stratified sample:
             # use all of it when asked for more
@@ -128,11 +135,42 @@ class Study:
 
     @cached_property
     def eval_indices(self) -> np.ndarray:
-        return self._select(self.plan.eval_archs)
+        """The architectures every estimator is evaluated on: the selection `eval_archs`, joined
+        with the one-shot set where the supernet covers only part of the space (`os_indices`),
+        so that one-shot and zero-shot estimators can always be set side by side."""
+        chosen = self._select(self.plan.eval_archs)
+        return chosen if self.oneshot_pool is None else np.union1d(chosen, self.os_indices)
 
     @cached_property
     def rq4_indices(self) -> np.ndarray:
         return self._select(self.plan.rq4_archs)
+
+    @cached_property
+    def oneshot_pool(self) -> pd.DataFrame | None:
+        """The ground-truth rows the benchmark's supernet can score; None = all of them."""
+        mask = self.bench.oneshot_mask(self.truth_frame["arch_str"].tolist())
+        return None if mask.all() else self.truth_frame[mask]
+
+    def oneshot_select(self, spec: str) -> np.ndarray:
+        """A selection (all | deiso | sample:N | FILE) drawn among the architectures the supernet
+        covers (NB101: NAS-Bench-1shot1 sub-space 3); everywhere else `spec`'s own selection."""
+        pool = self.oneshot_pool
+        if pool is None:
+            return self._select(spec)
+        if spec.strip() in ("all", "deiso") or spec.strip().startswith("sample:"):
+            return self._select(spec, pool)
+        return np.intersect1d(self._select(spec), pool["index"].to_numpy())  # a FILE: its covered part
+
+    @cached_property
+    def os_indices(self) -> np.ndarray:
+        """The architectures the one-shot estimator scores: the evaluation set on every space whose
+        supernet covers all of it, else the `eval_archs` selection drawn among those it covers."""
+        return self.eval_indices if self.oneshot_pool is None else self.oneshot_select(self.plan.eval_archs)
+
+    @cached_property
+    def rq4_os_indices(self) -> np.ndarray:
+        """RQ4's selection among the architectures the supernet covers (ZSEs on supernet weights)."""
+        return self.oneshot_select(self.plan.rq4_archs)
 
     def arch_strs(self, indices) -> list[str]:
         lookup = pd.Series(self.truth_frame["arch_str"].to_numpy(), index=self.truth_frame["index"].to_numpy())
@@ -358,7 +396,7 @@ class Study:
         from nas_core.engines.supernet_score import score_supernet
 
         run = run or self.os_run(sampler, seed, affine)
-        indices = self.eval_indices if indices is None else np.asarray(indices)
+        indices = self.os_indices if indices is None else np.asarray(indices)
         p = self.protocol("supernet")
         frames = [score_supernet(run, epoch, indices, self.arch_strs(indices), batches=p.score_batches,
                                  batch_size=p.score_batch_size, device=self.device)
@@ -513,7 +551,7 @@ class Study:
         from nas_core.analyses.arch_preferences import preferences
 
         strs = self.arch_strs(wide["index"])
-        if self.bench.has_isomorphism:  # NB201's cell space: its own feature list (live skips, depth, ...)
+        if self.bench.nb201_cell_space:  # NB201's cell space: its own feature list (live skips, depth, ...)
             return preferences(wide, self.truth, strs)
         feats = self.bench.features(strs)
         numeric = [c for c in feats.columns if c != "flops_group" and pd.api.types.is_numeric_dtype(feats[c])]
@@ -580,7 +618,7 @@ class Study:
 
     def post_deiso(self) -> pd.DataFrame:
         run = self.os_run("iso", self.plan.supernet_seeds[0])
-        members = self.class_members(self.eval_indices)
+        members = self.class_members(self.os_indices)
         last = self.checkpoints(run)[-1]
         tidy = self.os_scores(indices=members["index"].to_numpy(), epochs=[last], run=run)
         table = self.os_table(tidy).merge(members, on="index")
@@ -607,8 +645,8 @@ class Study:
         if at not in ckpts or at >= final:
             raise BadParameter(f"pruning at epoch {at}: the supernet has checkpoints {ckpts}",
                                fix="prune_at must be a checkpoint before the last one (or None: the middle one)")
-        decision = self.os_table(self.os_scores(indices=self.eval_indices, epochs=[at], run=run))
-        unpruned = self.os_table(self.os_scores(indices=self.eval_indices, epochs=[final], run=run))
+        decision = self.os_table(self.os_scores(indices=self.os_indices, epochs=[at], run=run))
+        unpruned = self.os_table(self.os_scores(indices=self.os_indices, epochs=[final], run=run))
         rows = []
         for frac in self.plan.prune_fractions:
             keep = decision.nlargest(max(2, int(round(frac * len(decision)))), "os_acc")["index"].to_numpy()
@@ -762,7 +800,7 @@ class Study:
         from nas_core.engines.supernet_score import arch_network_factory
 
         run = self.os_run("iso", self.plan.supernet_seeds[0])
-        idx = self.rq4_indices
+        idx = self.rq4_os_indices
         frames = []
         for epoch in [0] + self.checkpoints(run):
             make, tag = arch_network_factory(run, epoch)
@@ -779,7 +817,7 @@ class Study:
         tables = []
         for epoch in (0, self.checkpoints(run)[-1]):
             make, tag = arch_network_factory(run, epoch)
-            tidy = self.zs_scores(indices=self.rq4_indices, make_network=make, network_tag=tag,
+            tidy = self.zs_scores(indices=self.rq4_os_indices, make_network=make, network_tag=tag,
                                   seeds=[self.zs_protocol().seeds[0]])
             tables.append(self.zs_table(tidy, vote=False))
         return {c: e for c, e in self.column_effects(tables[1], tables[0]).items() if c not in ("params", "flops")}
@@ -846,7 +884,7 @@ class Study:
     def search_neighbours(self, wide: pd.DataFrame):
         """REA's mutation neighbours among the candidates: None = NB201's rule (one edge's op,
         among the listed cells); other spaces use their benchmark's one-op pairs."""
-        if self.bench.has_isomorphism:
+        if self.bench.nb201_cell_space:
             return None
         from nas_core.analyses.search import neighbour_lists
 

@@ -79,7 +79,7 @@ def forgetting_values(run: Path, n_archs: int = 16, device: str = "cpu") -> pd.D
         train, xv, yv = _held_out_batch(record, device)
         optimizer = torch.optim.SGD(net.parameters(), lr=state["log"][-1]["lr"] if state.get("log") else proto.lr,
                                     momentum=proto.momentum, weight_decay=proto.weight_decay)
-        sampler = bench.sampler("iso", 10_000 + epoch)
+        sampler = bench.sampler("iso", 10_000 + epoch, proto=proto)
         gen = torch.Generator().manual_seed(epoch)
         archs = [sampler.step()[0] for _ in range(n_archs)]
         after_own = []
@@ -116,7 +116,7 @@ def gradient_similarity(run: Path, n_archs: int = 16, device: str = "cpu", bn_sc
         net, _ = load_checkpoint(Path(run), epoch, device)
         _, x, y = _held_out_batch(record, device, size=128)
         net.scoring_mode()
-        sampler = bench.sampler("iso", 20_000 + epoch)
+        sampler = bench.sampler("iso", 20_000 + epoch, proto=SupernetProtocol(**record["protocol"]))
         archs = [sampler.step()[0] for _ in range(n_archs)]
         names = [n for n, _ in net.named_parameters()]
         params = list(net.parameters())

@@ -127,12 +127,15 @@ def arch_network_factory(run: Path, epoch: int, device: str = "cpu"):
     architecture (RQ4), at checkpoint `epoch`; epoch 0 is the supernet's own random init
     (rebuilt from the run's seed exactly as training builds it). The seed is ignored: the
     weights are the supernet's. Dropout is removed (as in scoring), whatever mode the proxies
-    put the network in."""
+    put the network in. A supernet whose layers are weight slices (NDS) hands out a standalone
+    copy of the architecture instead (`standalone`), the same function with ordinary layers."""
     net = initial_supernet(Path(run), device) if int(epoch) == 0 else load_checkpoint(Path(run), epoch, device)[0]
     net.dropout = torch.nn.Identity()
     tag = f"supernet-v3:{config_key({'run': run_key(run), 'epoch': int(epoch)})}"
 
     def make(ops, seed):
+        if hasattr(net, "standalone"):  # sliced weights (NDS): a copy with ordinary conv layers
+            return net.standalone(ops)
         return SupernetArch(net, ops)
 
     return make, tag

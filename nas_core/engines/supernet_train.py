@@ -183,7 +183,7 @@ def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=N
                                 weight_decay=proto.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=proto.plateau_factor,
                                                            patience=proto.plateau_patience)
-    sampler = bench.sampler(proto.sampler, proto.seed, restrict_to=restrict_to, data_root=data_root)
+    sampler = bench.sampler(proto.sampler, proto.seed, restrict_to=restrict_to, data_root=data_root, proto=proto)
     gen = torch.Generator().manual_seed(proto.seed)  # data order + augmentation (CPU: reproducible)
     start, log = 0, []
     if state is not None:

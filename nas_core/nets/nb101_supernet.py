@@ -16,15 +16,31 @@ A block sums its parents (the input through its projection, other blocks directl
 its op. Only the blocks on an input->output path run: a loose end cannot change the output.
 After the last cell a ReLU-conv1x1-BN (6*C -> C) merges the concatenation; then global average
 pool, dropout and the classifier. Cell BN has no affine parameters by default.
+
+`forward` and `used_parameters` take an `S3Arch` or an NB101 `Cell` of the sub-space; a cell
+runs on its canonical configuration (`nb1shot1.embed`), the path that scores it.
 """
 from __future__ import annotations
+
+from functools import lru_cache
 
 import torch
 from torch import nn
 
 from nas_core.nets.nb101 import ConvBNReLU
-from nas_core.space.nb101 import CONV1, CONV3, POOL
-from nas_core.space.nb1shot1 import N_BLOCKS, OUTPUT_NODE, S3Arch, live_blocks
+from nas_core.space.nb101 import CONV1, CONV3, POOL, Cell
+from nas_core.space.nb1shot1 import N_BLOCKS, OUTPUT_NODE, S3Arch, embed, live_blocks
+
+
+@lru_cache(maxsize=100_000)
+def _embedded(cell: Cell) -> S3Arch:
+    return embed(cell)
+
+
+def as_config(arch) -> S3Arch:
+    """The sub-space-3 configuration a supernet forward runs: the given one, or a cell's
+    canonical configuration (BadParameter for a cell outside the sub-space)."""
+    return _embedded(arch) if isinstance(arch, Cell) else arch
 
 
 class ChoiceBlock(nn.Module):
@@ -99,15 +115,17 @@ class NB101Supernet(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.classifier = nn.Linear(c, num_classes)
 
-    def forward(self, x, arch: S3Arch):
+    def forward(self, x, arch: S3Arch | Cell):
+        arch = as_config(arch)
         x = self.stem(x)
         for layer in self.cells:
             x = layer(x, arch) if isinstance(layer, SuperCell) else layer(x)
         x = self.postprocess(x).mean(dim=(2, 3))
         return self.classifier(self.dropout(x))
 
-    def used_parameters(self, arch: S3Arch) -> list[nn.Parameter]:
+    def used_parameters(self, arch: S3Arch | Cell) -> list[nn.Parameter]:
         """Parameters a forward of `arch` touches (for per-parameter MC averaging)."""
+        arch = as_config(arch)
         used = list(self.stem.parameters())
         for layer in self.cells:
             if isinstance(layer, SuperCell):

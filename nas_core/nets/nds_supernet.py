@@ -12,6 +12,10 @@ A block's projection shortcut runs when that architecture's block needs one (its
 resolution changes), exactly as in the standalone network, so `extract_standalone` gives an
 `NDSNetwork` computing the same function. BN has no affine parameters by default (the study's
 setting; `affine=True` gives them back). Dropout sits before the classifier.
+
+`clip=True` (a supernet smaller than the space, for small profiles) runs an architecture that is
+larger than the supernet on its clipped form (`space.nds.clip`: each stage's depth and width
+capped to the largest choice the supernet holds) instead of refusing it.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from torch import nn
 from nas_core.errors import BadParameter
 from nas_core.nets.nds import NDSNetwork
 from nas_core.space.nds import STEM_WIDTH, STRIDES, NDSArch, bottleneck_width, get_space
+from nas_core.space.nds import clip as nds_clip
 
 
 class SlicedConv(nn.Module):
@@ -99,9 +104,10 @@ class NDSSupernet(nn.Module):
     supernet is as large as their maxima."""
 
     def __init__(self, space: str, depths=None, widths=None, bot_muls=None, num_classes: int = 10,
-                 in_channels: int = 3, affine: bool = False, dropout: float = 0.0):
+                 in_channels: int = 3, affine: bool = False, dropout: float = 0.0, clip: bool = False):
         super().__init__()
         self.space = get_space(space)
+        self.clip = clip
         self.affine = affine
         self.max_depth = max(depths or self.space.depths)
         self.max_width = max(widths or self.space.widths)
@@ -128,7 +134,12 @@ class NDSSupernet(nn.Module):
             raise BadParameter(f"{arch} is larger than this supernet (depth <= {self.max_depth}, "
                                f"width <= {self.max_width})")
 
+    def fit(self, arch: NDSArch) -> NDSArch:
+        """The architecture this supernet runs for `arch`: itself, or with `clip` its clipped form."""
+        return nds_clip(arch, self.max_depth, self.max_width) if self.clip else arch
+
     def forward(self, x, arch: NDSArch):
+        arch = self.fit(arch)
         self._check(arch)
         x = self.stem(x)
         for stage, (d, w, _, bm, g) in zip(self.stages, arch.stages()):
@@ -140,6 +151,7 @@ class NDSSupernet(nn.Module):
 
     def used_parameters(self, arch: NDSArch) -> list[nn.Parameter]:
         """Parameters a forward of `arch` touches (whole tensors, of which it uses a slice)."""
+        arch = self.fit(arch)
         used = list(self.stem.parameters())
         c_in = STEM_WIDTH
         for stage, (d, w, _, _, _) in zip(self.stages, arch.stages()):
@@ -147,6 +159,12 @@ class NDSSupernet(nn.Module):
                 used += block.used_parameters(c_in, w)
                 c_in = w
         return used + list(self.classifier.parameters())
+
+    def standalone(self, arch: NDSArch) -> NDSNetwork:
+        """`extract_standalone(self, arch)`: the architecture with this supernet's weights as an
+        `NDSNetwork` of nn.Conv2d / nn.BatchNorm2d / nn.Linear modules, so that zero-shot proxies,
+        which look for those layers, see every layer of it (RQ4: ZSEs on supernet weights)."""
+        return extract_standalone(self, arch)
 
     def scoring_mode(self) -> "NDSSupernet":
         """BN in train mode (batch statistics), dropout off: the study's scoring mode."""
@@ -157,7 +175,9 @@ class NDSSupernet(nn.Module):
 
 def extract_standalone(supernet: NDSSupernet, arch: NDSArch) -> NDSNetwork:
     """An `NDSNetwork` (BN affine as the supernet's) holding the supernet's weights for
-    `arch`: it computes the same function as `supernet(x, arch)`."""
+    `arch`: it computes the same function as `supernet(x, arch)` (with `clip`, the network of
+    the clipped architecture)."""
+    arch = supernet.fit(arch)
     supernet._check(arch)
     net = NDSNetwork(arch, num_classes=supernet.classifier.out_features,
                      in_channels=supernet.stem[0].in_channels, bn_affine=supernet.affine)

@@ -74,7 +74,8 @@ class SupernetArch(nn.Module):
         super().__init__()
         self.supernet = supernet
         # NB201: 6 op ids (plain ints); other spaces pass their own hashable encoding unchanged
-        self.arch = tuple(int(o) for o in arch) if all(isinstance(o, (int, np.integer)) for o in arch) else arch
+        nb201 = isinstance(arch, (tuple, list, np.ndarray)) and all(isinstance(o, (int, np.integer)) for o in arch)
+        self.arch = tuple(int(o) for o in arch) if nb201 else arch
 
     def forward(self, x):
         return self.supernet(x, self.arch)

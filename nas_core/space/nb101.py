@@ -323,6 +323,34 @@ def neighbours(cell: Cell) -> list[Cell]:
     return out
 
 
+NO_EDGE, EDGE = "no edge", "edge"
+
+
+def mutations(cell: Cell):
+    """Every single mutation of a cell in the benchmark's 7-vertex layout (`to_padded`), valid
+    or not after pruning, without deduplication: yields (kind, before, after, mutant) with kind
+    'op' (before/after = the vertex's op names) or 'edge' (before/after = NO_EDGE / EDGE), and
+    `mutant` the pruned Cell or None when invalid. A mutant may equal the cell as an
+    architecture (same hash), e.g. a changed op on a vertex that pruning removes."""
+    m, ops = to_padded(cell)
+
+    def build(mm, oo):
+        try:
+            return make_cell(mm, oo)
+        except BadParameter:
+            return None
+
+    for v in range(1, MAX_VERTICES - 1):
+        for op in OPS:
+            if op != ops[v]:
+                yield "op", ops[v], op, build(m, ops[:v] + (op,) + ops[v + 1:])
+    for i in range(MAX_VERTICES):
+        for j in range(i + 1, MAX_VERTICES):
+            mm = m.copy()
+            mm[i, j] ^= 1
+            yield "edge", (EDGE if m[i, j] else NO_EDGE), (NO_EDGE if m[i, j] else EDGE), build(mm, ops)
+
+
 # ---- features, complexity ----------------------------------------------------------------------
 
 def longest_path(cell: Cell) -> int:

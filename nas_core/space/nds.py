@@ -214,6 +214,26 @@ def neighbours(arch: NDSArch) -> list[NDSArch]:
     return out
 
 
+def clip(arch: NDSArch, max_depth: int | None = None, max_width: int | None = None) -> NDSArch:
+    """`arch` inside a smaller network: every stage's depth (width) replaced by the largest
+    choice of the space that is <= `max_depth` (`max_width`) when it is larger; bottleneck
+    multipliers and groups unchanged (the space's widths are multiples of 16, so every inner
+    width stays divisible by every group count). None = no limit. The result is an
+    architecture of the space; several architectures can share one clipped form."""
+    sp = get_space(arch.space)
+
+    def cap(values, choices, limit):
+        if limit is None:
+            return values
+        allowed = [c for c in choices if c <= limit]
+        if not allowed:
+            raise BadParameter(f"NDS {sp.label}: no choice is <= {limit} (choices {', '.join(map(_num, choices))})",
+                               fix=f"use a limit of at least {_num(min(choices))}")
+        return tuple(v if v <= limit else max(allowed) for v in values)
+
+    return NDSArch(sp.name, cap(arch.ds, sp.depths, max_depth), cap(arch.ws, sp.widths, max_width), arch.bms, arch.gs)
+
+
 def bottleneck_width(width: int, bot_mul: float) -> int:
     """Inner width of a bottleneck block, pycls's int(round(w * b))."""
     return int(round(width * bot_mul))

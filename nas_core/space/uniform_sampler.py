@@ -62,3 +62,12 @@ def nds_sampler(space: str, seed: int, per_step: int = 1, choices: dict | None =
         return nds.NDSArch(sp.name, picks["ds"], picks["ws"], picks.get("bms", ()), picks.get("gs", ()))
 
     return UniformSampler(draw, seed, per_step)
+
+
+def pool_sampler(pool, seed: int, per_step: int = 1) -> UniformSampler:
+    """Uniform over a given list of architectures (one-shot pruning: fine-tuning inside the kept
+    sub-space)."""
+    pool = list(pool)
+    if not pool:
+        raise BadParameter("the sampler's pool is empty", fix="give at least one architecture, or no pool")
+    return UniformSampler(lambda rng: pool[int(rng.integers(len(pool)))], seed, per_step)

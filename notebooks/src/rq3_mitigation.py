@@ -18,7 +18,7 @@
 profile = "smoke"
 # data_root: empty = $NAS_CORE_DATA, or the built-in mini benchmark when that is unset too
 data_root = ""
-# benchmark: auto | nb201 | nb301 | mini (auto: nb201 with a data root, else mini; printed below)
+# benchmark: auto | nb201 | nb301 | nb101 | nds_resnet | nds_resnexta | mini (auto: nb201 with a data root, else mini)
 benchmark = "auto"
 # device: auto | cpu | cuda
 device = "auto"
@@ -61,6 +61,8 @@ fig = plots.variants_along_training(samplers, "variant")
 report.figure("samplers", fig, "Kendall's tau along training per sampling strategy (left OS acc, right OS loss)")
 sampler_effects = effects.withhold(study.sampler_effects(), withheld, keys=study.plan.rq3_samplers)
 display(Markdown(narrative.variant_summary(samplers, "sampling strategy", sampler_effects, baseline="iso")))
+if not study.applies("samplers"):  # the iso baseline alone (NB301, NB101, NDS)
+    display(Markdown(study.not_applicable("samplers")))
 display(Markdown(reproduction.section_markdown(
     ["nb201_iso_br", "nb201_deiso_br", "nb201_iso_ptop5", "nb201_deiso_ptop5"],
     {"rq3_samplers_along_training": samplers}, context)))

@@ -14,7 +14,7 @@
 profile = "smoke"
 # data_root: empty = $NAS_CORE_DATA, or the built-in mini benchmark when that is unset too
 data_root = ""
-# benchmark: auto | nb201 | nb301 | mini (auto: nb201 with a data root, else mini; printed below)
+# benchmark: auto | nb201 | nb301 | nb101 | nds_resnet | nds_resnexta | mini (auto: nb201 with a data root, else mini)
 benchmark = "auto"
 # device: auto | cpu | cuda
 device = "auto"
