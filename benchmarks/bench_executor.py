@@ -6,8 +6,10 @@ Each executor runs in its own fresh process and its own empty cache, as `nas-cor
 (`--executor serial`: the jobs one after the other in that process, one torch thread each,
 zero-shot sweeps of 8+ architectures per core on a process per core; `--executor dask
 --cluster local:N`: N single-threaded worker processes, cluster start-up included). Prints both wall times, their ratio (the issue's aim:
-Dask <= 1.1x serial), the jobs' summed seconds per kind, and whether the two caches hold
-identical results (tests/cache_compare.py). Uses the mini benchmark unless a data root is set.
+Dask <= 1.1x serial), the CPU time of every process of each run (on a machine shared with
+other work the wall ratio drifts with their load; the CPU ratio is what Dask itself adds), the
+jobs' summed seconds per kind, and whether the two caches hold identical results
+(tests/cache_compare.py). Uses the mini benchmark unless a data root is set.
 """
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ if __name__ == "__main__":
 def run(profile: str, executor: str, workers: int, cache: Path) -> dict:
     env = {**os.environ, "NAS_CORE_CACHE": str(cache), "PYTHONPATH": str(REPO), "MPLBACKEND": "Agg"}
     cluster = f"local:{workers}" if executor == "dask" else ""
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _children_cpu()
     out = subprocess.run([sys.executable, "-c", RUNNER, profile, executor, cluster], env=env, cwd=REPO,
                          capture_output=True, text=True)
     line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
@@ -49,7 +51,15 @@ def run(profile: str, executor: str, workers: int, cache: Path) -> dict:
         sys.exit(f"{executor} run failed:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}")
     result = json.loads(line[0][7:])
     result["process_s"] = time.perf_counter() - t0  # with the interpreter's start and imports
+    result["cpu_s"] = _children_cpu() - cpu0  # user + system, every process of the run
     return result
+
+
+def _children_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def main() -> int:
@@ -66,12 +76,14 @@ def main() -> int:
         for executor in args.order.split(","):
             results[executor] = run(args.profile, executor, args.workers, Path(tmp) / executor)
             r = results[executor]
-            print(f"{executor:6s}: {r['wall_s']:7.1f} s compute stage ({r['process_s']:.1f} s with the process), "
-                  f"{r['jobs']} jobs, {r['workers']} worker(s); job seconds by kind {r['per_kind_s']}", flush=True)
+            print(f"{executor:6s}: {r['wall_s']:7.1f} s compute stage ({r['process_s']:.1f} s with the process, "
+                  f"{r['cpu_s']:.1f} CPU-s), {r['jobs']} jobs, {r['workers']} worker(s); job seconds by kind "
+                  f"{r['per_kind_s']}", flush=True)
         problems = compare_caches(Path(tmp) / "serial", Path(tmp) / "dask")
     ratio = results["dask"]["wall_s"] / results["serial"]["wall_s"]
-    print(f"dask / serial wall time: {ratio:.2f}x (aim <= 1.1x); load average at the end "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    cpu = results["dask"]["cpu_s"] / results["serial"]["cpu_s"]
+    print(f"dask / serial wall time: {ratio:.2f}x (aim <= 1.1x); CPU time {cpu:.2f}x (what Dask adds, whatever "
+          f"else runs on the machine); load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print("results identical" if not problems else "RESULTS DIFFER:\n  " + "\n  ".join(problems[:20]))
     return 0 if not problems else 1
 

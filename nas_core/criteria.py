@@ -288,11 +288,33 @@ def tau_in_bottom(pred, true, ks=DEFAULT_P_KS, invalid: str = "worst") -> np.nda
     return p.tau_in(k_sizes(ks, p.m), bottom=True)
 
 
+# criteria added by users: one function `fn(pred, true) -> float` each (no K); the bootstrap
+# resamples them generically (the built-in criteria keep their vectorised resampling)
+EXTRA_CRITERIA: dict = {}
+
+
+def register_criterion(name: str, fn) -> None:
+    """Add a criterion from one function `fn(pred, true) -> float` (higher pred = predicted
+    better; the arrays are already prepared: invalid scores ranked worst or dropped). It is
+    computed by `compute_all` and gets bootstrap intervals from the generic resampling
+    fallback: `fn` on each resample, drawn exactly as the built-in criteria's resamples."""
+    if not callable(fn):
+        raise BadParameter(f"criterion {name!r} needs a function fn(pred, true) -> float")
+    if name in CRITERIA:
+        raise BadParameter(f"{name!r} is a built-in criterion", fix="register yours under another name")
+    EXTRA_CRITERIA[name] = fn
+
+
+def _plain(c: str) -> bool:
+    return c in PLAIN_CRITERIA or c in EXTRA_CRITERIA
+
+
 def _check_criteria(criteria) -> tuple[str, ...]:
-    criteria = CRITERIA if criteria is None else tuple(criteria)
-    unknown = [c for c in criteria if c not in CRITERIA]
+    known = CRITERIA + tuple(EXTRA_CRITERIA)
+    criteria = known if criteria is None else tuple(criteria)
+    unknown = [c for c in criteria if c not in known]
     if unknown:
-        raise BadParameter(f"unknown criteria {unknown}", fix=f"use some of: {', '.join(CRITERIA)}")
+        raise BadParameter(f"unknown criteria {unknown}", fix=f"use some of: {', '.join(known)}, or register_criterion")
     return criteria
 
 
@@ -300,7 +322,7 @@ def _rows(values: dict, p_ks, br_ks, criteria) -> list[tuple]:
     """(criterion, k, value) rows; K with n < 1 (NaN value from size rules) are omitted."""
     rows = []
     for c in criteria:
-        if c in PLAIN_CRITERIA:
+        if _plain(c):
             rows.append((c, np.nan, values[c]))
         else:
             ks = br_ks if c in BR_CRITERIA else p_ks
@@ -318,6 +340,8 @@ def _point_values(pair: _Pair, p_ks, br_ks, bin_width, criteria) -> dict:
     out = {c: fn() for c, fn in plain.items() if c in want}
     if want & set(BR_CRITERIA):
         out["br_at_k"], out["wr_at_k"] = pair.best_worst_rank(nb)
+    for c in want & set(EXTRA_CRITERIA):
+        out[c] = float(EXTRA_CRITERIA[c](pair.pred, pair.true))
     return out
 
 
@@ -682,22 +706,32 @@ def bootstrap_values(pred, true, n_boot: int = 1000, seed: int = 0, p_ks=DEFAULT
     pair = _Pair(pred, true)
     if pair.m == 0:  # everything dropped: nothing to resample
         nan = np.full(n_boot, np.nan)
-        return {c: nan if c in PLAIN_CRITERIA else [nan] * len(br_ks if c in BR_CRITERIA else p_ks)
+        return {c: nan if _plain(c) else [nan] * len(br_ks if c in BR_CRITERIA else p_ks)
                 for c in criteria}
-    boot = _Bootstrap(pair, p_ks, br_ks, bin_width, criteria)
+    extra = [c for c in criteria if c in EXTRA_CRITERIA]
+    built_in = [c for c in criteria if c not in EXTRA_CRITERIA]
+    boot = _Bootstrap(pair, p_ks, br_ks, bin_width, built_in) if built_in else None
     # ~2**19 counts per chunk keeps the merge arrays in the CPU cache (measured fastest);
     # numpy releases the GIL, so chunks run in parallel threads
     chunk = max(1, min(n_boot, 2 ** 19 // max(pair.m, 1)))
     counts = resample_counts(pair.m, n_boot, seed, chunk)
     n_threads = n_threads or os.cpu_count() or 1
+
+    def values(w):
+        got = boot.values(w) if boot is not None else {}
+        for c in extra:  # the generic fallback: the criterion's own function on each resample
+            rows = [np.repeat(np.arange(pair.m), w[:, b]) for b in range(w.shape[1])]
+            got[c] = np.array([EXTRA_CRITERIA[c](pair.pred[r], pair.true[r]) for r in rows], dtype=float)
+        return got
+
     if n_threads == 1:
-        parts = [boot.values(w) for w in counts]
+        parts = [values(w) for w in counts]
     else:
         with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            parts = list(pool.map(boot.values, counts))
+            parts = list(pool.map(values, counts))
     out = {}
     for c in criteria:
-        if c in PLAIN_CRITERIA:
+        if _plain(c):
             out[c] = np.concatenate([part[c] for part in parts])
         else:
             out[c] = [np.concatenate([part[c][i] for part in parts]) for i in range(len(parts[0][c]))]

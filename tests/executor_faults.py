@@ -95,3 +95,21 @@ class KillOnce(WorkerPlugin):
 
         zeroshot.run_zero_shot, zeroshot._score_arch = run_zero_shot, scored
         supernet_train.save_checkpoint = save_checkpoint
+
+
+class ToyActions(WorkerPlugin):
+    """Two actions for a graph of toy jobs: `ok` does nothing, `fail` raises a kit error."""
+    name = "nas-core-toy-actions"
+
+    def setup(self, worker):
+        install_toy_actions()
+
+
+def install_toy_actions() -> None:
+    from nas_core.engines import jobs
+    from nas_core.errors import BadParameter
+
+    def fail(study, what):
+        raise BadParameter(f"{what} went wrong", fix="nothing to fix: a test")
+
+    jobs.ACTIONS.update(ok=lambda study, **kwargs: None, fail=fail)

@@ -274,3 +274,27 @@ def test_bootstrap_is_seeded():
         C.bootstrap_ci(pred, true, n_boot=10, level=95)
     with pytest.raises(BadParameter):
         C.compute_all(pred, true, criteria=["kendall"])
+
+
+def test_a_registered_criterion_gets_the_generic_bootstrap():
+    """One function is enough: scipy's Kendall tau registered as a new criterion gives the
+    built-in tau's point value and, drawn on the same resamples, the same bootstrap values."""
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    true = rng.normal(size=60)
+    pred = true + rng.normal(size=60)
+    pred[:4] = np.round(pred[:4])  # a few ties
+    C.register_criterion("scipy_tau_b", lambda p, t: stats.kendalltau(p, t).statistic)
+    try:
+        table = C.compute_all(pred, true, criteria=["kendall_tau_b", "scipy_tau_b"]).set_index("criterion")
+        assert table.loc["scipy_tau_b", "value"] == pytest.approx(table.loc["kendall_tau_b", "value"], abs=1e-12)
+        boot = C.bootstrap_values(pred, true, n_boot=64, seed=5, criteria=["kendall_tau_b", "scipy_tau_b"],
+                                  n_threads=1)
+        np.testing.assert_allclose(boot["scipy_tau_b"], boot["kendall_tau_b"], atol=1e-12)
+        ci = C.bootstrap_ci(pred, true, n_boot=64, seed=5, criteria=["scipy_tau_b"])
+        assert ci["ci_low"].iloc[0] < table.loc["scipy_tau_b", "value"] < ci["ci_high"].iloc[0]
+        with pytest.raises(BadParameter, match="built-in"):
+            C.register_criterion("spearman", lambda p, t: 0.0)
+    finally:
+        C.EXTRA_CRITERIA.pop("scipy_tau_b", None)

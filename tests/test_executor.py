@@ -105,6 +105,7 @@ def _raw_duplicates(cache: Path) -> list[str]:
     return out
 
 
+@pytest.mark.slow  # two Dask runs + the serial reference: ~1-2 min on 2 busy cores
 def test_dask_on_two_workers_writes_what_serial_writes(serial_cache, tmp_path):
     summary = _run(tmp_path / "dask", "dask")
     assert summary.workers == 2 and len(summary.done) == len(summary.jobs)
@@ -123,6 +124,7 @@ def test_dask_on_two_workers_writes_what_serial_writes(serial_cache, tmp_path):
     assert set(timings["job"]) == {j.id for j in summary.jobs} and (timings["seconds"] >= 0).all()
 
 
+@pytest.mark.slow
 def test_workers_killed_mid_job_change_nothing(serial_cache, tmp_path):
     markers = tmp_path / "markers"
     markers.mkdir()
@@ -307,3 +309,67 @@ def test_every_job_runs_with_the_same_threads(monkeypatch, tmp_path):
     monkeypatch.setenv("NAS_CORE_TORCH_THREADS", "0")
     with pytest.raises(Exception, match="NAS_CORE_TORCH_THREADS"):
         executor.run_logged(study, spec, job)
+
+
+def test_cost_command_projects_from_recorded_timings(tiny, tmp_path, monkeypatch, capsys):
+    """Timings made up as seconds = 1 + 2 x units for every job of the (tiny) smoke graph: the
+    fitted rates are (1, 2) for every measured kind and one worker's wall time is the sum of
+    the jobs' costs."""
+    import re
+
+    from nas_core.cli import main
+    from nas_core.engines.costmodel import record_timings, timing_row
+    from nas_core.engines.jobs import build_jobs, study_spec
+
+    monkeypatch.setenv("NAS_CORE_CACHE", str(tmp_path))
+    study = _study()
+    jobs = build_jobs(study)
+    record_timings([timing_row("r1", j, 1.0 + 2.0 * j.units, "done", study_spec(study), "serial", 1) for j in jobs])
+    assert main(["cost", "--profile", "smoke", "--workers", "1,2"]) == 0
+    out = capsys.readouterr().out
+    rows = [r for r in out.splitlines() if r.startswith("| supernet-train |") or r.startswith("| zeroshot |")]
+    assert len(rows) == 2 and all("| 1 | 2 |" in r for r in rows), rows
+    total = sum(1.0 + 2.0 * j.units for j in jobs)
+    shown = re.search(r"1 worker: ([0-9,.]+) (s|h)", out)
+    value = float(shown.group(1).replace(",", "")) * (3600 if shown.group(2) == "h" else 1)
+    assert value == pytest.approx(total, rel=0.01, abs=1.0)
+
+
+@pytest.mark.parametrize("executor", ["serial", "dask", "scheduler"])
+def test_a_failing_job_is_reported_and_its_dependants_skipped(executor, tmp_path, monkeypatch, capsys):
+    from executor_faults import ToyActions, install_toy_actions
+
+    from nas_core.engines import jobs as jobs_module
+    from nas_core.engines.executor import run_dask, run_serial
+    from nas_core.engines.jobs import Job, study_spec
+
+    monkeypatch.setenv("NAS_CORE_CACHE", str(tmp_path))
+    monkeypatch.setattr(jobs_module, "ACTIONS", dict(jobs_module.ACTIONS))
+    install_toy_actions()
+    graph = [Job("a", "first", "analysis", action="ok"),
+             Job("b", "second", "analysis", deps=("a",), action="fail", args=(("what", "the second job"),)),
+             Job("c", "third", "analysis", deps=("b",), action="ok"),
+             Job("d", "fourth", "analysis", action="ok")]
+    study = _study()
+    if executor == "serial":
+        summary = run_serial(graph, study, progress=False)
+    elif executor == "dask":
+        summary = run_dask(graph, study_spec(study), cluster="local:2", progress=False, plugins=[ToyActions()])
+    else:  # a scheduler started elsewhere: the run uses it and leaves it running
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, silence_logs=logging.ERROR) as cluster:
+            summary = run_dask(graph, study_spec(study), scheduler=cluster.scheduler_address, progress=False,
+                               plugins=[ToyActions()])
+            with Client(cluster) as client:
+                assert len(client.scheduler_info()["workers"]) == 1
+    err = capsys.readouterr().err
+    assert not summary.ok and set(summary.done) == {"a", "d"} and summary.skipped == ["c"]
+    assert summary.failed["b"][0] == "the second job went wrong; how to fix: nothing to fix: a test"
+    assert "FAILED b (second)" in err and "config: what=the second job" in err and "Traceback" not in err
+    log = Path(summary.failed["b"][1])
+    assert log.is_file() and "Traceback" in log.read_text()  # the traceback is in the job's log
+    text = summary.text()
+    assert "2 of 4 jobs done" in text and "1 failed" in text and "1 skipped" in text

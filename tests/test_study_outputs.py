@@ -100,3 +100,21 @@ def test_every_indexed_artefact_exists():
             target = line.split("](", 1)[1].split(")", 1)[0]
             assert (OUT / target).is_file(), target
     assert len(list((OUT / "figures").glob("*.png"))) >= 20
+
+
+QUICK = ROOT / "outputs" / "quick"
+EXPECTED_QUICK = json.loads((Path(__file__).parent / "expected_quick.json").read_text())
+
+
+@pytest.mark.skipif(not (QUICK / "tables").is_dir(), reason="outputs/quick not committed")
+def test_committed_quick_numbers_survive_the_refactors():
+    """The committed NB201 quick outputs (regenerated after the benchmark seam, the cache
+    re-keying and the Dask executor) carry the pinned numbers of the run before them, exactly."""
+    zs = pd.read_csv(QUICK / "tables" / "rq1_zse_criteria.csv")
+    allc = pd.read_csv(QUICK / "tables" / "rq1_all_estimators_criteria.csv")
+    got = _taus(zs)
+    for name, value in EXPECTED_QUICK["kendall_tau_b"].items():
+        assert got[name] == pytest.approx(value, abs=1e-12), name
+    got = _taus(allc)
+    for name, value in EXPECTED_QUICK["kendall_tau_b_one_shot"].items():
+        assert got[name] == pytest.approx(value, abs=1e-12), name

@@ -551,7 +551,7 @@ def partial_rank_summary(frame: pd.DataFrame) -> str:
     """Which estimators keep a ranking signal once #params and op counts are accounted for: a
     direction only where the interval excludes 0."""
     if frame.empty:
-        return "No estimators to compare."
+        return frame.attrs.get("note", "No estimators to compare.").capitalize() + "."
     ok = frame.dropna(subset=["partial"])
     beyond = ok[ok["ci_low"] > 0].sort_values("partial", ascending=False)
     nothing = ok[(ok["ci_low"] <= 0) & (ok["ci_high"] >= 0)]

@@ -34,7 +34,7 @@ def pair_bias(pairs: pd.DataFrame, score, truth) -> pd.DataFrame:
     """Any space: `pairs` has positions i, j into score/truth, from_op, to_op and no_op (the two
     architectures compute the same function); the same tidy table as `mutation_bias`."""
     score, truth = np.asarray(score, float), np.asarray(truth, float)
-    i, j = pairs["i"].to_numpy(np.int64), pairs["j"].to_numpy(np.int64)  # also when there are no pairs
+    i, j = pairs["i"].to_numpy(dtype=np.int64), pairs["j"].to_numpy(dtype=np.int64)
     no_op = pairs["no_op"].to_numpy(bool)
     kept = ~no_op
     # excluded pairs become NaN so that the means skip them; a cell of only no-op pairs stays (n_pairs 0)

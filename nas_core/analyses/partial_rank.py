@@ -106,8 +106,11 @@ def partial_rank_table(scores: pd.DataFrame, truth, covariates: pd.DataFrame, n_
         pair = np.percentile(v, [50 * (1 - level), 50 * (1 + level)]) if v.size else (np.nan, np.nan)
         lo.append(pair[0])
         hi.append(pair[1])
-    return pd.DataFrame({"proxy": list(scores.columns), "spearman": spearman, "partial": partial,
-                         "ci_low": lo, "ci_high": hi, "r2_covariates": r2, "n": m, "n_invalid": n_invalid})
+    frame = pd.DataFrame({"proxy": list(scores.columns), "spearman": spearman, "partial": partial,
+                          "ci_low": lo, "ci_high": hi, "r2_covariates": r2, "n": m, "n_invalid": n_invalid})
+    constant = [bool(np.ptp(s[:, j]) == 0) for j in range(s.shape[1])]  # no ranking: nothing to correlate
+    frame.loc[constant, ["spearman", "partial", "ci_low", "ci_high", "r2_covariates"]] = np.nan
+    return frame
 
 
 def partial_rank_effect(score, truth, covariates: pd.DataFrame, n_boot: int = 1000, seed: int = 0,

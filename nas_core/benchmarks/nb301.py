@@ -141,7 +141,10 @@ BENCHMARK = NASBench301(
         # supernet size, never the proxies' network (docs/nb301.md measures what a reduction changes)
         ("study", "*"): {"eval_archs": "all", "rq3_samplers": (), "rq3_affine": False, "mc_samples": (),
                          "op_prune": (), "soft_prune": ""},
-        ("study", "smoke"): {"eval_archs": "sample:12", "rq4_archs": "sample:6", "diag_archs": 4},
+        # smoke: every code path once (the batch-size sweep at the profile's own batch size is the
+        # main RQ4 sweep, read from the cache; noise inputs stand for both synthetic inputs)
+        ("study", "smoke"): {"eval_archs": "sample:12", "rq4_archs": "sample:6", "diag_archs": 4,
+                             "zs_batch_sizes": (32,), "zs_input_modes": ("real", "noise")},
         ("study", "quick"): {"eval_archs": "sample:60", "rq4_archs": "sample:10", "prune_fractions": (0.5,)},
         # smoke checks code paths in minutes: its proxies run on a reduced C8 / 5-cell network
         # (stated in every notebook's banner); quick and paper use NB301's own C32 / 8 cells

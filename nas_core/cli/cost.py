@@ -1,8 +1,9 @@
 """`nas-core cost`: what a profile's compute stage costs, from the job timings runs recorded.
 
-Per job kind: the jobs measured in this cache (`job_timings/`, written by `nas-core run`), the
-fitted rate (seconds per job + seconds per unit of work, engines/costmodel.py), and the target
-profile's jobs, work and projected hours; then the projected total, the device hours, the
+Per job kind: the jobs measured in this cache (`job_timings/`, written by `nas-core run`; on the
+target's benchmark where it has measurements of that kind, else on any), the fitted rate
+(seconds per job + seconds per unit of work, engines/costmodel.py), and the target profile's
+jobs, work and projected hours; then the projected total, the device hours, the
 critical path and the wall time on 1, 4 and 32 workers (list scheduling over the job graph).
 """
 from __future__ import annotations
@@ -34,10 +35,14 @@ def register(subparsers) -> None:
 
 
 def _hours(seconds: float) -> str:
-    return f"{seconds / 3600:,.1f} h" if seconds >= 360 else f"{seconds:,.0f} s"
+    if seconds < 360:
+        return f"{seconds:,.0f} s"
+    return f"{seconds / 3600:.2f} h" if seconds < 36_000 else f"{seconds / 3600:,.0f} h"
 
 
 def run_cost(args) -> int:
+    import pandas as pd
+
     from nas_core.config import data_root as resolve_root
     from nas_core.engines import costmodel
     from nas_core.engines.jobs import build_jobs
@@ -51,8 +56,12 @@ def run_cost(args) -> int:
     if measured.empty:
         raise BadParameter(f"no job timings measured on {device} in this cache",
                            fix="run a profile first (e.g. nas-core run --profile smoke); its jobs record their seconds")
-    rates = costmodel.fit_rates(measured)
     study = Study(args.profile, device="cpu", data_root=resolve_root(args.data_root))
+    # a kind's rate from the target's own benchmark where measured there (networks of the same
+    # size use a device alike), else from every benchmark measured
+    same = measured[measured["benchmark"] == study.benchmark]
+    rates = {**costmodel.fit_rates(measured), **costmodel.fit_rates(same)}
+    measured = pd.concat([same, measured[~measured["kind"].isin(same["kind"])]], ignore_index=True)
     jobs = costmodel.with_costs(build_jobs(study), rates)
     proj = costmodel.projection(jobs, args.workers)
     sources = sorted({f"{p} ({b})" for p, b in zip(measured["profile"], measured["benchmark"])})

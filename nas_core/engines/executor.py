@@ -9,7 +9,7 @@ ETA from the jobs' estimated costs). A failing job is reported with its id, labe
 configuration, error line and log; the jobs that depend on it are skipped, the others go on,
 and the run ends with a summary.
 
-Dask: each job is a task depending on its jobs' tasks. Jobs that use the device ask for a
+Dask (clusters: engines/clusters.py): each job is a task depending on its jobs' tasks. Jobs that use the device ask for a
 `GPU` resource when the device is CUDA (workers declare theirs: `dask worker ADDRESS
 --nthreads 1 --resources GPU=1`, one worker per GPU); the others ask for nothing. A worker lost
 while running a task (killed, preempted) costs that task only: the scheduler runs it again
@@ -23,16 +23,15 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nas_core.engines.clusters import make_cluster, parse_cluster, untrimmed_malloc
 from nas_core.errors import BadParameter, KitError
-
-CLUSTER_HELP = "local, local:N (N worker processes on this machine), slurm or slurm:N (N SLURM jobs)"
-
 
 class JobFailed(Exception):
     """A job raised: args = (error line, log path). Plain strings, so it pickles across workers."""
@@ -64,8 +63,8 @@ def log_path(spec: dict, job_id: str) -> Path:
 
 
 def _error_line(exc: BaseException) -> str:
-    if isinstance(exc, KitError):
-        return exc.message().splitlines()[0]
+    if isinstance(exc, KitError):  # what went wrong, where, how to fix it: one line
+        return "; ".join(line.strip() for line in exc.message().splitlines())
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
@@ -113,15 +112,20 @@ def _gpu_name(device: str) -> str:
     return torch.cuda.get_device_name(torch.device(device))
 
 
+_ONE_AT_A_TIME = threading.Lock()  # a worker started with --nthreads > 1 still runs one job at a time
+
+
 def _task(spec: dict, env: dict, job, *dependencies) -> dict:
     """A Dask task: rebuild the study in this worker and run the job. `dependencies` are the
     results of the tasks it waits for (unused: they only order the graph)."""
     os.environ.update(env)
+    untrimmed_malloc()
     import torch
 
     if str(spec["device"]).startswith("cuda") and not job.gpu and not torch.cuda.is_available():
         spec = {**spec, "device": "cpu"}  # a CPU-only job on a worker without a GPU
-    out = run_logged(_study_for(spec), spec, job)
+    with _ONE_AT_A_TIME:  # a job owns its process's stdout, stderr and torch threads
+        out = run_logged(_study_for(spec), spec, job)
     import socket
 
     return {**out, "host": socket.gethostname()}
@@ -173,22 +177,22 @@ class _Progress:
 
         from nas_core.config import show_progress
 
-        self.n = len(jobs)
+        self.n, self.desc = len(jobs), desc
         self.cost = {j.id: max(float(j.est_cost or 0.0), 1e-3) for j in jobs}
         self.bar = tqdm(total=sum(self.cost.values()), desc=desc, disable=not show_progress(enabled),
-                        bar_format="{desc} {percentage:3.0f}%|{bar:24}| {postfix} [{elapsed}<{remaining}]",
+                        bar_format="{desc} {percentage:3.0f}%|{bar:24}| [{elapsed}<{remaining}]",
                         mininterval=0.5, file=sys.stderr)
         self.done = self.failed = self.running = 0
         self._show()
 
     def _show(self):
-        self.bar.set_postfix_str(f"done {self.done}/{self.n}, running {self.running}, failed {self.failed}",
-                                 refresh=True)
+        self.bar.set_description_str(f"{self.desc} done {self.done}/{self.n}, running {self.running}, "
+                                     f"failed {self.failed}", refresh=True)
 
     def finished(self, job_id: str, ok: bool):
         self.done += ok
         self.failed += not ok
-        self.bar.update(self.cost[job_id])
+        self.bar.update(min(self.cost[job_id], max(self.bar.total - self.bar.n, 0.0)))  # no float overshoot
         self._show()
 
     def set_running(self, n: int):
@@ -200,6 +204,8 @@ class _Progress:
         self.bar.write(text, file=sys.stderr) if not self.bar.disable else print(text, file=sys.stderr)
 
     def close(self):
+        self.running = 0
+        self._show()
         self.bar.close()
 
 
@@ -267,68 +273,14 @@ def run_serial(jobs: list, study, progress: bool = True, record: bool = True) ->
 
 # ---- Dask --------------------------------------------------------------------------------------------
 
-def parse_cluster(text: str) -> tuple[str, int | None]:
-    """'local' | 'local:N' | 'slurm' | 'slurm:N' -> (kind, N or None)."""
-    m = re.fullmatch(r"(local|slurm)(?::([0-9]+))?", (text or "").strip())
-    if not m or (m.group(2) is not None and int(m.group(2)) < 1):
-        raise BadParameter(f"bad --cluster {text!r}", fix=f"use {CLUSTER_HELP}")
-    return m.group(1), None if m.group(2) is None else int(m.group(2))
-
-
-def _cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def make_cluster(cluster: str, gpus: int, gpu_resources: bool):
-    """A Dask cluster object for `--cluster` (the caller closes it)."""
-    import logging
-
-    kind, n = parse_cluster(cluster)
-    if kind == "slurm":
-        return _slurm_cluster(n or 1, gpu_resources)
-    from distributed import LocalCluster, Nanny, Scheduler, SpecCluster
-
-    if not gpus:
-        return LocalCluster(n_workers=n or _cpu_count(), threads_per_worker=1, processes=True,
-                            silence_logs=logging.ERROR)
-    n = n or gpus
-    if n > gpus:
-        raise BadParameter(f"--cluster local:{n} asks for more workers than GPUs ({gpus})",
-                           fix=f"one worker per GPU: --cluster local:{gpus} (or local)")
-    # one worker process per GPU, each seeing only its own device (as cuda:0)
-    workers = {i: {"cls": Nanny, "options": {"nthreads": 1, "env": {"CUDA_VISIBLE_DEVICES": str(i)},
-                                              "resources": {"GPU": 1} if gpu_resources else None,
-                                              "silence_logs": logging.ERROR}}
-               for i in range(n)}
-    return SpecCluster(workers=workers, scheduler={"cls": Scheduler, "options": {"dashboard_address": ":8787"}},
-                       silence_logs=logging.ERROR, name="nas-core")
-
-
-def _slurm_cluster(n_jobs: int, gpu_resources: bool):
-    try:
-        from dask_jobqueue import SLURMCluster
-    except ImportError:
-        raise BadParameter("--cluster slurm needs dask-jobqueue, which is not installed",
-                           fix="pip install 'nas-core[cluster]' (or: pip install dask-jobqueue)") from None
-    kwargs: dict = {"processes": 1}
-    if gpu_resources:  # one GPU per SLURM job; its worker declares it
-        kwargs["job_extra_directives"] = ["--gres=gpu:1"]
-        kwargs["worker_extra_args"] = ["--resources", "GPU=1"]
-    try:
-        cluster = SLURMCluster(**kwargs)
-    except ValueError as exc:  # e.g. no cores / memory configured
-        raise BadParameter(f"SLURMCluster: {exc}",
-                           fix="set cores, memory, queue/account and walltime in ~/.config/dask/jobqueue.yaml "
-                               "(section jobqueue: slurm:), see the README's SLURM recipe") from None
-    cluster.scale(jobs=n_jobs)
-    return cluster
-
-
 def _dashboard(client) -> str:
-    info = client.scheduler_info()
-    if "dashboard" in info.get("services", {}):
-        return f"dashboard: {client.dashboard_link}"
-    return "dashboard: none (install bokeh>=3.1 where the scheduler runs to get one)"
+    import importlib.util
+
+    if "dashboard" not in client.scheduler_info().get("services", {}):
+        return "no dashboard"
+    if importlib.util.find_spec("bokeh") is None:  # the scheduler serves the pages only with bokeh
+        return f"dashboard {client.dashboard_link} (its pages need bokeh>=3.1 where the scheduler runs)"
+    return f"dashboard {client.dashboard_link}"
 
 
 def run_dask(jobs: list, spec: dict, scheduler: str | None = None, cluster: str = "local:2",

@@ -146,9 +146,13 @@ class _Builder:
         self.runs: dict[str, _Run] = {}       # run folder -> run
         self.data = study.protocol("data")
         self.sn = study.protocol("supernet")
-        zp = study.zs_protocol()
-        self.zp = zp
+        self.zp = zp = study.zs_protocol()
         self.zs_net = _net(study, zp.C, zp.N)
+
+    def n_train(self) -> int:
+        """Images a supernet trains on per epoch (the data protocol's split of the training set)."""
+        full = TRAIN_IMAGES.get(self.study.dataset, 50_000)
+        return min(round(self.data.train_fraction * full), self.data.max_train or full)
 
     def add(self, job: Job) -> str:
         if job.id in self.jobs:
@@ -232,11 +236,9 @@ class _Builder:
         name = f"{'variant:' if variant else ''}{sampler}:s{seed}{':affine' if affine else ''}"
         spec = (("sampler", sampler), ("seed", seed), ("affine", bool(affine)), ("variant", bool(variant)))
         flops = _mean_flops(study, _net(study, proto.C, proto.N))
-        n_train = min(round(self.data.train_fraction * TRAIN_IMAGES.get(study.dataset, 50_000)),
-                      self.data.max_train or 10**9)
         train = Job(id=f"train:{name}", label=f"supernet {name}: train {proto.epochs} epochs", kind="supernet-train",
                     gpu=True, action="train", args=(("run", spec),),
-                    units=flops * _archs_per_step(sampler) * proto.epochs * n_train / 1e3)
+                    units=flops * _archs_per_step(sampler) * proto.epochs * self.n_train() / 1e3)
         self.add(train)
         self.runs[folder] = _Run(name, spec, proto, train.id)
         return self.runs[folder]
@@ -403,9 +405,7 @@ def _score_units(b: _Builder, run: _Run, indices) -> float:
 def _fine_tune_units(b: _Builder, run: _Run, at: int, last: int, n_eval: int) -> float:
     """One fine-tuning per keep fraction, from `at` to `last`, one architecture per step."""
     flops = _mean_flops(b.study, _net(b.study, run.proto.C, run.proto.N))
-    n_train = min(round(b.data.train_fraction * TRAIN_IMAGES.get(b.study.dataset, 50_000)),
-                  b.data.max_train or 10**9)
-    return len(b.study.plan.prune_fractions) * max(last - at, 0) * n_train * flops / 1e3
+    return len(b.study.plan.prune_fractions) * max(last - at, 0) * b.n_train() * flops / 1e3
 
 
 # ---- running one job -----------------------------------------------------------------------------

@@ -517,10 +517,19 @@ class Study:
 
         strs = self.arch_strs(wide["index"])
         counts = self.bench.graph_features(strs)
-        covariates = pd.concat([pd.Series(self.bench.params_flops(strs)[0], name="params_M"),
-                                counts[[c for c in counts.columns if "depth" not in c]]], axis=1)
+        counts = counts[[c for c in counts.columns if "depth" not in c]]
+        ops = [op for op in self.bench.op_names if any(c.endswith("_" + op) for c in counts.columns)]
+        if ops:  # per-cell counts (NB301: normal_/reduce_) summed: the architecture's count of each op
+            counts = pd.DataFrame({op: counts[[c for c in counts.columns if c.endswith("_" + op)]].sum(1)
+                                   for op in ops})
+        covariates = pd.concat([pd.Series(self.bench.params_flops(strs)[0], name="params_M"), counts], axis=1)
         scores = wide.drop(columns="index").reset_index(drop=True)
         truth = self.truth.reindex(wide["index"]).to_numpy()
+        if len(wide) < covariates.shape[1] + 5:  # too few architectures to regress the counts out
+            frame = pd.DataFrame(columns=["proxy", "spearman", "partial", "ci_low", "ci_high", "r2_covariates", "n"])
+            frame.attrs["note"] = (f"{len(wide)} architectures are too few to regress out {covariates.shape[1]} "
+                                   "covariates (#params and op counts); a larger profile computes it")
+            return frame
         return partial_rank_table(scores, truth, covariates, n_boot=self.plan.bootstrap)
 
     def graph_baselines(self) -> pd.DataFrame:
@@ -532,9 +541,8 @@ class Study:
         idx = np.asarray(self.eval_indices)
         feats = self.bench.graph_features(self.arch_strs(idx))
         feats.index = idx
-        counted = self.evaluate(feats.reset_index(names="index"), bootstrap=self.plan.bootstrap)
+        counted = self.evaluate(feats.rename_axis("index").reset_index(), bootstrap=self.plan.bootstrap)
         ridge = ridge_baseline(feats, self.truth.reindex(idx))
-        # (Series.reset_index has no `names` in pandas 3.1: name the index first)
         held = ridge.predictions.rename("ridge_graph_features (held-out half)").rename_axis("index").reset_index()
         fitted = self.evaluate(held, bootstrap=self.plan.bootstrap)
         return pd.concat([counted, fitted], ignore_index=True)
