@@ -438,5 +438,8 @@ def write_cross_benchmark_summary(profile: str, benchmarks_: list[str]) -> Path:
     atomic_write_frame(out / "cross_benchmark.csv", frame)
     atomic_write_text(out / "cross_benchmark.md", f"# Cross-benchmark summary (`{profile}` profile)\n\n"
                       "Kendall's τ-b and P@top 5 % of each estimator against the benchmark's own ground truth, "
-                      "from each benchmark's RQ1 leaderboard.\n\n" + markdown_table(frame) + "\n")
+                      "from each benchmark's RQ1 leaderboard (its own README says how each was made: ground truth, "
+                      "network sizes, and for NDS whether it ran on the made-up fixture)."
+                      + (" **Smoke profile: code paths only, not results.**" if profile == "smoke" else "")
+                      + "\n\n" + markdown_table(frame) + "\n")
     return out / "cross_benchmark.md"
