@@ -14,6 +14,19 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("NAS_CORE_CACHE", str(tmp_path_factory.mktemp("cache")))
 
 
+@pytest.fixture(autouse=True)
+def _data_root_restored():
+    # entry points publish the data root they resolved (config.use_data_root sets NAS_CORE_DATA
+    # for the engines and worker processes): a test calling one in-process must not leave its
+    # temporary root to the tests after it
+    before = os.environ.get("NAS_CORE_DATA")
+    yield
+    if before is None:
+        os.environ.pop("NAS_CORE_DATA", None)
+    else:
+        os.environ["NAS_CORE_DATA"] = before
+
+
 @pytest.fixture(scope="session")
 def data_root():
     root = os.environ.get("NAS_CORE_DATA")

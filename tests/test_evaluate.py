@@ -192,7 +192,8 @@ def test_cli_long_parquet_matches_wide(tmp_path, scores, fake_truth):
     pd.concat(long).to_parquet(tmp_path / "long.parquet", index=False)
     scores.to_csv(tmp_path / "wide.csv", index=False)
     for name in ("long.parquet", "wide.csv"):
-        assert main(["evaluate", "--scores", str(tmp_path / name), "--out", str(tmp_path / f"{name}.csv")]) == 0
+        assert main(["evaluate", "--scores", str(tmp_path / name), "--out", str(tmp_path / f"{name}.csv"),
+                     "--benchmark", "nb201", "--data-root", str(tmp_path)]) == 0
     a, b = pd.read_csv(tmp_path / "long.parquet.csv"), pd.read_csv(tmp_path / "wide.csv.csv")
     a = a.sort_values(["estimator", "criterion", "k"]).reset_index(drop=True)
     b = b.sort_values(["estimator", "criterion", "k"]).reset_index(drop=True)
@@ -204,13 +205,14 @@ def test_cli_errors(tmp_path, scores, fake_truth, capsys):
 
     path = tmp_path / "scores.csv"
     scores.to_csv(path, index=False)
-    assert main(["evaluate", "--scores", str(path), "--metric", "valid_acc"]) == 2
+    nb201 = ["--benchmark", "nb201", "--data-root", str(tmp_path)]
+    assert main(["evaluate", "--scores", str(path), "--metric", "valid_acc", *nb201]) == 2
     err = capsys.readouterr().err
     assert "cifar10_valid_acc" in err and "cifar100_test_acc_200ep" in err  # lists what exists
     long = scores.melt(id_vars="index", var_name="proxy", value_name="value").assign(checkpoint=1)
     long.loc[:5, "checkpoint"] = 2
     long.to_csv(tmp_path / "long.csv", index=False)
-    assert main(["evaluate", "--scores", str(tmp_path / "long.csv")]) == 2
+    assert main(["evaluate", "--scores", str(tmp_path / "long.csv"), *nb201]) == 2
     assert "checkpoint" in capsys.readouterr().err
     assert main(["evaluate", "--scores", str(tmp_path / "missing.csv")]) == 2
 
@@ -220,7 +222,8 @@ def test_cli_deiso_and_bootstrap(tmp_path, scores, fake_truth):
 
     path, out = tmp_path / "scores.csv", tmp_path / "eval.csv"
     scores.to_csv(path, index=False)
-    assert main(["evaluate", "--scores", str(path), "--deiso", "--bootstrap", "20", "--out", str(out)]) == 0
+    assert main(["evaluate", "--scores", str(path), "--deiso", "--bootstrap", "20", "--out", str(out),
+                 "--benchmark", "nb201", "--data-root", str(tmp_path)]) == 0
     table = pd.read_csv(out)
     assert (table.n == M // 2).all()  # classes of two
     assert table[["ci_low", "ci_high"]].notna().any().all()
