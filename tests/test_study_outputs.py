@@ -72,6 +72,7 @@ def test_estimator_taus_match_the_pinned_values():
     # every criterion is present for every estimator, with bootstrap intervals around the value
     assert frame.groupby("estimator")["criterion"].nunique().min() == frame["criterion"].nunique()
     tau_rows = frame[(frame["criterion"] == "kendall_tau_b") & frame["k"].isna()]
+    tau_rows = tau_rows.dropna(subset=["value"])  # a constant estimator (te_nas_lr) has no tau, no interval
     assert ((tau_rows["ci_low"] <= tau_rows["value"]) & (tau_rows["value"] <= tau_rows["ci_high"])).all()
 
 
