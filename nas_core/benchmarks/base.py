@@ -107,6 +107,17 @@ class Benchmark:
                 or any(c.endswith(op) for op in self.op_names)]
         return feats[cols].astype(float).reset_index(drop=True)
 
+    @staticmethod
+    def listed_neighbours(archs, neighbours):
+        """(i, j, a, b) for every ordered pair of listed architectures (parsed, hashable) where b
+        is among `neighbours(a)`: the pair search every space's `mutation_pairs` shares."""
+        pos = {a: k for k, a in enumerate(archs)}
+        for i, a in enumerate(archs):
+            for b in neighbours(a):
+                j = pos.get(b)
+                if j is not None:
+                    yield i, j, a, b
+
     def mutation_pairs(self, arch_strs) -> pd.DataFrame:
         """One-mutation pairs among `arch_strs`: columns a, b (positions), from_op, to_op, cell,
         kind ('op' / 'input') and noop (the two are the same function)."""

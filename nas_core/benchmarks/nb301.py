@@ -52,19 +52,15 @@ class NASBench301(Benchmark):
         cell changes its op); input mutations are counted in `kind` but the op-level table
         keeps op changes only. Canonical forms never collide for different ops, so no pair is
         a no-op."""
-        archs = self._archs(arch_strs)
-        pos = {a: k for k, a in enumerate(archs)}
         rows = []
-        for i, a in enumerate(archs):
-            for b in space.neighbours(a):
-                j = pos.get(b)
-                if j is None or space.mutation_kind(a, b) != "op":
-                    continue
-                changed = [(pa[0], pb[0]) for ca, cb in zip(a, b) for pa, pb in zip(ca, cb) if pa != pb]
-                if len(changed) != 1:  # the sort of a node's pair moved: read the changed op off the node
-                    changed = [_changed_op(a, b)]
-                rows.append({"i": i, "j": j, "from_op": space.OPS[changed[0][0]], "to_op": space.OPS[changed[0][1]],
-                             "kind": "op", "no_op": False})
+        for i, j, a, b in self.listed_neighbours(self._archs(arch_strs), space.neighbours):
+            if space.mutation_kind(a, b) != "op":
+                continue
+            changed = [(pa[0], pb[0]) for ca, cb in zip(a, b) for pa, pb in zip(ca, cb) if pa != pb]
+            if len(changed) != 1:  # the sort of a node's pair moved: read the changed op off the node
+                changed = [_changed_op(a, b)]
+            rows.append({"i": i, "j": j, "from_op": space.OPS[changed[0][0]], "to_op": space.OPS[changed[0][1]],
+                         "kind": "op", "no_op": False})
         return pd.DataFrame(rows, columns=["i", "j", "from_op", "to_op", "kind", "no_op"])
 
     def network(self, arch, seed: int, C: int | None = None, N: int | None = None,

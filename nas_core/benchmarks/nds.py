@@ -81,17 +81,11 @@ class NDSBenchmark(Benchmark):
         """Ordered pairs of listed architectures that differ in one design choice of one stage,
         labelled by the choice and its values ('depth 4' -> 'depth 8'); kind = depth / width /
         bottleneck / groups. Distinct configurations are distinct networks: no pair is a no-op."""
-        archs = self._archs(arch_strs)
-        pos = {a: k for k, a in enumerate(archs)}
         rows = []
-        for i, a in enumerate(archs):
-            for b in space.neighbours(a):
-                j = pos.get(b)
-                if j is None:
-                    continue
-                key, old, new = _changed_choice(a, b)
-                rows.append({"i": i, "j": j, "from_op": f"{CHOICE_NAMES[key]} {old:g}",
-                             "to_op": f"{CHOICE_NAMES[key]} {new:g}", "kind": CHOICE_NAMES[key], "no_op": False})
+        for i, j, a, b in self.listed_neighbours(self._archs(arch_strs), space.neighbours):
+            key, old, new = _changed_choice(a, b)
+            rows.append({"i": i, "j": j, "from_op": f"{CHOICE_NAMES[key]} {old:g}",
+                         "to_op": f"{CHOICE_NAMES[key]} {new:g}", "kind": CHOICE_NAMES[key], "no_op": False})
         return pd.DataFrame(rows, columns=["i", "j", "from_op", "to_op", "kind", "no_op"])
 
     def network(self, arch, seed: int, C: int | None = None, N: int | None = None,
