@@ -79,6 +79,11 @@ class Study:
 
     def data_description(self) -> str:
         """Where the data came from, without the machine's paths (outputs are committed)."""
+        return self._data_description
+
+    @cached_property
+    def _data_description(self) -> str:
+        # asked by every banner, report and manifest; some benchmarks re-read their table for it
         return self.bench.describe_data(self.data_root)
 
     @property
