@@ -133,6 +133,41 @@ def proxies(device: str, C: int, N: int, batch: int, archs: int, data_root) -> d
                                 "hours_paper_protocol": s * SPACE * 30 / 3600}}
 
 
+def sweep_overlap(device: str, C: int, N: int, batch: int, archs: int, workers_list, proxies_set: str,
+                  data_root) -> dict:
+    """The zero-shot engine's own sweep path (`zeroshot._scored`) over `archs` architectures with
+    1, 2, 4, ... worker processes sharing the device: architectures per second in the steady
+    state (the second half of the results, so worker start-up is left out) and the projection
+    to all 15,625 cells at one seed and one batch."""
+    import numpy as np
+
+    from nas_core.data.images import normalise
+    from nas_core.engines import zeroshot
+    from nas_core.protocols.zeroshot import AFTER_STUDY, ALL
+    from nas_core.space import nb201
+
+    names = list(ALL) if proxies_set == "study" else list(ALL) + list(AFTER_STUDY) + ["te_nas_ntk"]
+    images, labels, source = _images(data_root, batch, (3, 32, 32), device)
+    data = [(normalise(images, "cifar10"), labels)]
+    rng = np.random.default_rng(1)
+    table = nb201.space_table()
+    pick = rng.choice(np.flatnonzero(table.has_conv_path), size=archs, replace=False)
+    ops = nb201.all_ops()
+    todo = [(int(i), nb201.format_arch(tuple(int(o) for o in ops[i]))) for i in pick]
+    job = zeroshot._Job(names, (20,), data, "nb201", C, N, 3, 10, device, None)
+    out = {"proxies": proxies_set, "n_proxies": len(names), "archs": archs, "images": source, "by_workers": {}}
+    for workers in workers_list:
+        t0 = time.perf_counter()
+        stamps = []
+        for _ in zeroshot._scored(job, todo, workers):
+            stamps.append(time.perf_counter() - t0)
+        half = len(stamps) // 2
+        steady = (len(stamps) - half - 1) / max(stamps[-1] - stamps[half], 1e-9)
+        out["by_workers"][workers] = {"wall_s": stamps[-1], "archs_per_s_steady": steady,
+                                      "minutes_15625_archs": SPACE / steady / 60}
+    return out
+
+
 def dask_run(device: str, gpus: int, data_root, tiny: bool) -> dict:
     from nas_core.engines.costmodel import read_timings
     from nas_core.engines.executor import run_dask
@@ -164,12 +199,13 @@ def main() -> int:
     if args.cpu_dry_run:
         device, gpus = "cpu", 1  # the Dask run still declares and requests one GPU resource
         torch.set_num_threads(1)
-        sizes = dict(C=4, N=1, batch=32, steps=3, warmup=1, zs_batch=16, archs=2)
+        sizes = dict(C=4, N=1, batch=32, steps=3, warmup=1, zs_batch=16, archs=2, sweep_archs=6, workers=(1, 2))
     else:
         if not torch.cuda.is_available():
             sys.exit("gpu_check: PyTorch sees no CUDA GPU (use --cpu-dry-run to check the script on a CPU)")
         device, gpus = "cuda", torch.cuda.device_count()
-        sizes = dict(C=16, N=5, batch=512, steps=20, warmup=3, zs_batch=128, archs=8)
+        sizes = dict(C=16, N=5, batch=512, steps=20, warmup=3, zs_batch=128, archs=8, sweep_archs=96,
+                     workers=(1, 4, 8, 12))
     report = {"device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu (dry run)",
               "torch": torch.__version__, "dry_run": args.cpu_dry_run}
     t0 = time.perf_counter()
@@ -186,6 +222,16 @@ def main() -> int:
     for name, r in list(p["alone"].items()) + [("ALL (one pass)", p["all_shared_pass"])]:
         print(f"    {name:15s} {r['s_per_arch']:8.4f} s  {r['archs_per_s']:8.1f}/s  "
               f"{r['hours_15625_archs']:7.2f} h | {r['hours_paper_protocol']:8.1f} h", flush=True)
+    for proxies_set in ("study", "all"):
+        key = f"sweep_{proxies_set}"
+        report[key] = sweep_overlap(device, sizes["C"], sizes["N"], sizes["zs_batch"], sizes["sweep_archs"],
+                                    sizes["workers"], proxies_set, args.data_root)
+        w = report[key]
+        print(f"[2b] sweep of {w['archs']} archs, {w['n_proxies']} proxies ({proxies_set}), one seed, one batch of "
+              f"{sizes['zs_batch']}: worker processes sharing the device -> steady archs/s, minutes for {SPACE}:")
+        for k, r in w["by_workers"].items():
+            print(f"    {k} worker(s): {r['archs_per_s_steady']:8.2f}/s  {r['minutes_15625_archs']:8.1f} min "
+                  f"(wall {r['wall_s']:.1f} s incl. start-up)", flush=True)
     report["dask"] = dask_run(device, gpus, args.data_root, args.cpu_dry_run)
     d = report["dask"]
     print(f"[3] dask, {d['workers']} GPU worker(s), {d['jobs']} jobs: {d['wall_s']:.1f} s, ok={d['ok']}, "

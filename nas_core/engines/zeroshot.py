@@ -86,6 +86,8 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
     architecture, see benchmarks/bench_zeroshot.py --sweep); the results are the same and this
     process alone writes the store. None = one per CPU core when the sweep has at least
     `MIN_ARCHS_PER_WORKER` architectures per core on CPU, else 1 (serial, in this process).
+    On a GPU, `workers` > 1 processes share the device and overlap architectures (asked for
+    explicitly: how many pay depends on the network and the card; benchmarks/gpu_check.py).
 
     `only_seeds`: compute (and return) only these of `seeds` -- one share of the sweep for a
     parallel executor (engines/jobs.py). The cache key stays that of the whole `seeds`, so the
@@ -201,9 +203,6 @@ def _workers(workers: int | None, todo: int, device: str, make_network) -> int:
     if workers is not None:
         if not isinstance(workers, int) or workers < 1:
             raise BadParameter(f"workers must be a positive integer or None, got {workers!r}")
-        if workers > 1 and not str(device).startswith("cpu"):
-            raise BadParameter("worker processes are for CPU sweeps", where=f"device={device}",
-                               fix="use workers=1 (or None) on a GPU")
         if workers > 1 and make_network is not None:
             import pickle
 
@@ -248,6 +247,8 @@ _WORKER_JOB: _Job | None = None
 def _worker_init(job: _Job) -> None:
     global _WORKER_JOB
     torch.set_num_threads(1)  # one architecture per core: no oversubscription
+    if not str(job.device).startswith("cpu"):  # the batches travel on the host, then live on the device
+        job = dataclasses.replace(job, data=[(x.to(job.device), y.to(job.device)) for x, y in job.data])
     _WORKER_JOB = job
 
 
@@ -266,9 +267,12 @@ def _scored(job: _Job, todo: list[tuple], workers: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # spawn: a fresh interpreter per worker (fork after torch has started threads can hang)
+    # spawn: a fresh interpreter per worker (fork after torch has started threads can hang).
+    # On a GPU several workers share the device and overlap architectures: each launches its
+    # own kernels, which a small network's launch-bound pass needs (benchmarks/gpu_check.py).
+    sent = dataclasses.replace(job, data=[(x.cpu(), y.cpu()) for x, y in job.data])
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_init, initargs=(job,))
+                               initializer=_worker_init, initargs=(sent,))
     try:
         yield from pool.map(_worker_score, *zip(*todo))
     finally:  # an interrupted sweep (stop_after, Ctrl-C) drops the queued architectures
