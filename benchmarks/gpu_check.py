@@ -195,6 +195,10 @@ def main() -> int:
     parser.add_argument("--data-root", default=os.environ.get("NAS_CORE_DATA") or None)
     parser.add_argument("--cpu-dry-run", action="store_true", help="tiny sizes on the CPU: checks the script only")
     parser.add_argument("--out", default=None, help="write the figures as JSON here")
+    parser.add_argument("--steps", default="supernet,proxies,sweep_study,sweep_all,dask",
+                        help="which steps to run, comma-separated (default all)")
+    parser.add_argument("--sweep-archs", type=int, default=None, help="architectures per sweep (default 96)")
+    parser.add_argument("--workers", default=None, help="worker counts for the sweeps, e.g. 1,4,12")
     args = parser.parse_args()
     if args.cpu_dry_run:
         device, gpus = "cpu", 1  # the Dask run still declares and requests one GPU resource
@@ -206,24 +210,33 @@ def main() -> int:
         device, gpus = "cuda", torch.cuda.device_count()
         sizes = dict(C=16, N=5, batch=512, steps=20, warmup=3, zs_batch=128, archs=8, sweep_archs=96,
                      workers=(1, 4, 8, 12))
+    steps = set(args.steps.split(","))
+    if args.sweep_archs:
+        sizes["sweep_archs"] = args.sweep_archs
+    if args.workers:
+        sizes["workers"] = tuple(int(w) for w in args.workers.split(","))
     report = {"device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu (dry run)",
               "torch": torch.__version__, "dry_run": args.cpu_dry_run}
     t0 = time.perf_counter()
-    report["supernet"] = supernet_epoch(device, sizes["C"], sizes["N"], sizes["batch"], sizes["steps"],
-                                        sizes["warmup"], args.data_root)
-    s = report["supernet"]
-    print(f"[1] supernet C{s['C']}/N{s['N']} batch {s['batch']} ({s['images']} images): {s['step_s_median'] * 1e3:.1f} ms/step, "
-          f"{s['epoch_s']:.1f} s/epoch of {PAPER_TRAIN_IMAGES} images, {s['hours_1000_epochs']:.2f} h for 1000 epochs",
-          flush=True)
-    report["proxies"] = proxies(device, sizes["C"], sizes["N"], sizes["zs_batch"], sizes["archs"], args.data_root)
-    p = report["proxies"]
-    print(f"[2] proxies on C{p['C']}/N{p['N']}, batch {p['batch']}, {p['archs_timed']} archs (median s/arch -> "
-          f"archs/s; hours for {SPACE} archs x 1 seed x 1 batch | x 3 seeds x 10 batches):")
-    for name, r in list(p["alone"].items()) + [("ALL (one pass)", p["all_shared_pass"])]:
-        print(f"    {name:15s} {r['s_per_arch']:8.4f} s  {r['archs_per_s']:8.1f}/s  "
-              f"{r['hours_15625_archs']:7.2f} h | {r['hours_paper_protocol']:8.1f} h", flush=True)
+    if "supernet" in steps:
+        report["supernet"] = supernet_epoch(device, sizes["C"], sizes["N"], sizes["batch"], sizes["steps"],
+                                            sizes["warmup"], args.data_root)
+        s = report["supernet"]
+        print(f"[1] supernet C{s['C']}/N{s['N']} batch {s['batch']} ({s['images']} images): "
+              f"{s['step_s_median'] * 1e3:.1f} ms/step, {s['epoch_s']:.1f} s/epoch of {PAPER_TRAIN_IMAGES} images, "
+              f"{s['hours_1000_epochs']:.2f} h for 1000 epochs", flush=True)
+    if "proxies" in steps:
+        report["proxies"] = proxies(device, sizes["C"], sizes["N"], sizes["zs_batch"], sizes["archs"], args.data_root)
+        p = report["proxies"]
+        print(f"[2] proxies on C{p['C']}/N{p['N']}, batch {p['batch']}, {p['archs_timed']} archs (median s/arch -> "
+              f"archs/s; hours for {SPACE} archs x 1 seed x 1 batch | x 3 seeds x 10 batches):")
+        for name, r in list(p["alone"].items()) + [("ALL (one pass)", p["all_shared_pass"])]:
+            print(f"    {name:15s} {r['s_per_arch']:8.4f} s  {r['archs_per_s']:8.1f}/s  "
+                  f"{r['hours_15625_archs']:7.2f} h | {r['hours_paper_protocol']:8.1f} h", flush=True)
     for proxies_set in ("study", "all"):
         key = f"sweep_{proxies_set}"
+        if key not in steps:
+            continue
         report[key] = sweep_overlap(device, sizes["C"], sizes["N"], sizes["zs_batch"], sizes["sweep_archs"],
                                     sizes["workers"], proxies_set, args.data_root)
         w = report[key]
@@ -232,16 +245,21 @@ def main() -> int:
         for k, r in w["by_workers"].items():
             print(f"    {k} worker(s): {r['archs_per_s_steady']:8.2f}/s  {r['minutes_15625_archs']:8.1f} min "
                   f"(wall {r['wall_s']:.1f} s incl. start-up)", flush=True)
-    report["dask"] = dask_run(device, gpus, args.data_root, args.cpu_dry_run)
-    d = report["dask"]
-    print(f"[3] dask, {d['workers']} GPU worker(s), {d['jobs']} jobs: {d['wall_s']:.1f} s, ok={d['ok']}, "
-          f"device jobs on a GPU worker: {d['device_jobs_on_a_gpu']} {d['gpu_names']}\n    {d['summary']}")
+        if args.out:  # each step's figures are kept even if a later step runs out of time
+            Path(args.out).write_text(json.dumps(report, indent=2, default=str) + "\n")
+    ok = True
+    if "dask" in steps:
+        report["dask"] = dask_run(device, gpus, args.data_root, args.cpu_dry_run)
+        d = report["dask"]
+        print(f"[3] dask, {d['workers']} GPU worker(s), {d['jobs']} jobs: {d['wall_s']:.1f} s, ok={d['ok']}, "
+              f"device jobs on a GPU worker: {d['device_jobs_on_a_gpu']} {d['gpu_names']}\n    {d['summary']}")
+        ok = d["ok"] and d["device_jobs_on_a_gpu"]
     report["total_s"] = time.perf_counter() - t0
     print(f"gpu_check: {report['total_s']:.0f} s end to end" + (" (dry run: the figures mean nothing)"
                                                                  if args.cpu_dry_run else ""))
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2, default=str) + "\n")
-    return 0 if d["ok"] and d["device_jobs_on_a_gpu"] else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
