@@ -13,7 +13,7 @@ from scipy import stats
 from nas_core.analyses.op_bias import mutation_bias
 from nas_core.data import groundtruth
 from nas_core.data.images import fashion_mnist_dir
-from nas_core.engines import study as study_mod
+from nas_core.engines import rq3, study as study_mod
 from nas_core.engines import supernet_score, supernet_train
 from nas_core.profiles import protocol
 from nas_core.protocols.data import DataProtocol
@@ -163,7 +163,7 @@ def test_pruning_compares_with_the_unpruned_supernet_at_the_same_epoch(monkeypat
     monkeypatch.setattr(s, "checkpoints", lambda run: [10, 20, 30, 40] if run == main else [10])
     monkeypatch.setattr(s, "os_scores", os_scores)
     monkeypatch.setattr(supernet_train, "finetune_pruned", finetune)
-    out = s.pruning().set_index("stage")
+    out = rq3.pruning(s).set_index("stage")
 
     keep = sorted(idx[np.argsort(-truth)[:4]].tolist())
     assert calls["finetune"] == (main, 30, keep, 10)  # from P = 30 up to E = 40

@@ -479,7 +479,7 @@ def search_summary(summary: pd.DataFrame, n_candidates: int | None = None) -> st
 
 def guidelines(evidence: pd.DataFrame, search: pd.DataFrame) -> str:
     """Numbered guidelines; each names its evidence (estimator, checkpoint, n, seeds) from the
-    `evidence` table (Study.collect_evidence) and states a direction only where its interval
+    `evidence` table (engines/rq5.py: collect_evidence) and states a direction only where its interval
     carries one."""
     if evidence.empty:
         return "Not enough results for guidelines."

@@ -1,6 +1,6 @@
 """The study's compute stage as a graph of jobs, for the serial and the Dask executors.
 
-`build_jobs(study, only)` computes what `Study.jobs(only)` computes, in pieces an executor can
+`build_jobs(study, only)` is what the notebooks of `only` compute, in pieces an executor can
 spread over workers:
 
 * a zero-shot sweep becomes one job per (architecture chunk, init seed), each calling the same
@@ -9,7 +9,8 @@ spread over workers:
   only reads;
 * a supernet's training is one job (it checkpoints; a rerun resumes from the last checkpoint),
   its scoring one job per (checkpoint, architecture chunk) after the training;
-* an analysis (pruning, ensembles, diagnostics ...) runs after the jobs whose results it reads.
+* an analysis (pruning, ensembles, diagnostics ...) runs after the jobs whose results it reads;
+  it is named by its function in engines/rq2.py .. rq4.py (`ANALYSES`), called with the study.
 
 Pieces that a later request shares with an earlier one (the same sweep or checkpoint, the same
 architectures) are not computed twice: the later request depends on the earlier piece instead.
@@ -198,7 +199,7 @@ class _Builder:
 
     def zero_shot_on_supernet(self, run: _Run, epoch: int, indices) -> list[str]:
         """Proxies on the supernet's weights at `epoch` (0: its random init), the first init seed
-        (Study.zs_on_supernet)."""
+        (rq4.zs_on_supernet)."""
         zp = self.zp
         seed = int(zp.seeds[0])
         net = _net(self.study, run.proto.C, run.proto.N)
@@ -282,7 +283,7 @@ class _Builder:
 
 def build_jobs(study, only=None, zs_chunk: int = ZS_CHUNK, score_chunk: int = SCORE_CHUNK) -> list[Job]:
     """The compute stage of `study` for the notebooks in `only` (default all), dependencies first.
-    Reproduces `Study.jobs(only)`; see the module docstring for how it is cut."""
+    See the module docstring for how it is cut."""
     from nas_core.engines.costmodel import with_costs
 
     if zs_chunk < 1 or score_chunk < 1:
@@ -349,12 +350,14 @@ def _diag_units(b: _Builder, run: _Run) -> float:
 def _rq3(b: _Builder, study, iso: _Run, iso_collect: str, iso_epochs, headline, others, eval_idx, seed0,
          top: str) -> None:
     """RQ3's jobs; `eval_idx` = the one-shot set (the architectures the supernets score)."""
+    from nas_core.engines import rq3
+
     plan = study.plan
     last = iso_epochs[-1]
     if study.applies("affine"):
         affine, _ = b.supernet("iso", seed0, affine=True, label="supernet BN affine: train + score")
     if study.applies("post_deiso"):  # every member of the evaluated classes at the last checkpoint
-        members = [int(i) for i in study.class_members(study.os_indices)["index"]]
+        members = [int(i) for i in rq3.class_members(study, study.os_indices)["index"]]
         b.analysis("post_deiso", "post-de-isomorphism scoring", b.score(iso, [last], "members", members))
     # one-shot pruning: decided at `prune_at` (None: the middle checkpoint), compared at the last;
     # the fine-tuning runs inside the analysis
@@ -382,7 +385,7 @@ def _rq3(b: _Builder, study, iso: _Run, iso_collect: str, iso_epochs, headline, 
     if study.applies("op_pruning"):
         deps = []
         for removed in plan.op_prune:
-            idx = [int(i) for i in study.subspace_indices(removed)]
+            idx = [int(i) for i in rq3.subspace_indices(study, removed)]
             sub = b.run("without:" + "+".join(removed), variant=True)
             epochs = sorted(set(checkpoint_epochs(sub.proto)) & set(iso_epochs))
             name = "subspace-" + "+".join(removed)
@@ -426,7 +429,7 @@ def _zs_chunk(study, indices, seed, input_mode, batch_size, batches, after_study
 def _zs_supernet_chunk(study, run, epoch, seed, indices):
     from nas_core.engines.supernet_score import arch_network_factory
 
-    make, tag = arch_network_factory(_run_folder(study, run), epoch)  # as Study.zs_on_supernet builds it
+    make, tag = arch_network_factory(_run_folder(study, run), epoch)  # as rq4.zs_on_supernet builds it
     study.zs_scores(indices=list(indices), make_network=make, network_tag=tag, seeds=[seed])
 
 
@@ -438,9 +441,25 @@ def _score_chunk(study, run, epoch, indices):
     study.os_scores(indices=list(indices), epochs=[epoch], run=_run_folder(study, run))
 
 
+def analyses() -> dict:
+    """{name: function(study)} of the analysis jobs: the job ids (`analysis:<name>`), measured
+    costs and reports keep the names the study's methods had before the per-RQ modules."""
+    from nas_core.engines import rq2, rq3, rq4
+
+    return {f.__name__: f for f in (
+        rq2.diagnostics, rq3.post_deiso, rq3.pruning, rq3.temporal_ensemble, rq3.seed_ensemble, rq3.mc_comparison,
+        rq3.op_pruning, rq3.soft_pruning, rq3.bn_gamma_similarity, rq4.zs_on_supernet)}
+
+
 def _call(study, method, kwargs):
+    """An analysis by name (`analyses()`), or one of the study's own cached calls (zs_scores,
+    os_scores) for the `collect` jobs."""
     kwargs = {k: (list(v) if k == "indices" else v) for k, v in kwargs}
-    getattr(study, method)(**kwargs)
+    table = analyses()
+    if method in table:
+        table[method](study, **kwargs)
+    else:
+        getattr(study, method)(**kwargs)
 
 
 ACTIONS = {"zs_chunk": _zs_chunk, "zs_supernet_chunk": _zs_supernet_chunk, "train": _train,

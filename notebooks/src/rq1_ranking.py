@@ -29,6 +29,7 @@ truth_column = ""
 from IPython.display import Markdown, display
 
 from nas_core.analyses import effects, narrative, plots, reproduction
+from nas_core.engines import rq1
 from nas_core.engines.study import Study
 from nas_core.reporting import round_sensibly as report_round
 
@@ -72,7 +73,7 @@ report.leaderboard("leaderboard_zero_shot", zs_criteria, seconds,
 fig = plots.criteria_bars(zs_criteria, ["kendall_tau_b", "spearman", "pearson"],
                           title="Zero-shot estimators vs ground truth")
 report.figure("zse_correlations", fig, "Kendall's tau, Spearman and Pearson of each ZSE (95 % bootstrap CI)")
-display(Markdown(narrative.ranking_summary(zs_criteria, "zero-shot estimators", study.effects_vs_baseline(zs))))
+display(Markdown(narrative.ranking_summary(zs_criteria, "zero-shot estimators", rq1.effects_vs_baseline(study, zs))))
 display(Markdown(reproduction.section_markdown(
     ["nb201_jacob_cov_tau", "nb201_synflow_tau", "nb201_params_tau", "nb201_plain_worst", "nb201_vote_not_better"],
     {"rq1_zse_criteria": zs_criteria}, context)))
@@ -87,7 +88,7 @@ display(Markdown(reproduction.section_markdown(
 # those features fitted on a seeded half of the architectures and judged on the other half only.
 
 # %%
-baselines = study.graph_baselines()
+baselines = rq1.graph_baselines(study)
 report.table("graph_baselines", baselines, "Counting baselines: op counts, trainable depth, ridge on them (held-out half)",
              show=False)
 report.leaderboard("leaderboard_graph_baselines", baselines, {},
@@ -120,7 +121,7 @@ report.table("ose_seed_spread", spread, "Kendall's τ-b of each seed's supernet:
 fig = plots.criteria_along_training(os_criteria, ["kendall_tau_b", "spearman", "pearson", "p_at_top"])
 report.figure("ose_along_training", fig, "One-shot criteria along supernet training")
 display(Markdown(narrative.training_summary(
-    os_criteria, effects.withhold(study.training_effects(os_tidy, os_per_seed), withheld))))
+    os_criteria, effects.withhold(rq1.training_effects(study, os_tidy, os_per_seed), withheld))))
 display(Markdown(reproduction.section_markdown(["nb201_ose_shape"], {}, context)))
 
 # %% [markdown]
@@ -160,7 +161,7 @@ report.figure("score_vs_truth", fig, "Estimator score against ground truth (rank
 # %%
 fig = plots.top_vs_bottom(combined)
 report.figure("p_top_vs_bottom", fig, "P@topK and P@bottomK of every estimator")
-top_bottom = effects.withhold(study.top_bottom_effects(study.join(final, zs)), withheld)
+top_bottom = effects.withhold(rq1.top_bottom_effects(study, study.join(final, zs)), withheld)
 display(Markdown(narrative.top_bottom_summary(combined, top_bottom)))
 
 # %% [markdown]
@@ -175,7 +176,7 @@ display(Markdown(narrative.top_bottom_summary(combined, top_bottom)))
 # epoch 200, better at epoch 1000); a short run only sees the early regime.
 
 # %%
-batches_effect = study.batches_effect(os_tidy)
+batches_effect = rq1.batches_effect(study, os_tidy)
 report.table("validation_batches", batches_effect, "Criteria vs number of validation batches, and accuracy levels")
 fig = plots.batches_effect(batches_effect)
 report.figure("validation_batches", fig, "Kendall's tau and accuracy levels vs number of validation batches")
@@ -192,7 +193,7 @@ display(Markdown(reproduction.section_markdown(["all_val_batches"], {"rq1_valida
 # %%
 from nas_core.analyses import oneshot_plots
 
-mean_acc = study.mean_os_acc(os_tidy)
+mean_acc = rq1.mean_os_acc(study, os_tidy)
 report.table("mean_os_acc_along_training", mean_acc, "Mean OS acc over the evaluated architectures per checkpoint, and its spread")
 fig = oneshot_plots.mean_os_acc(mean_acc)
 report.figure("mean_os_acc_along_training", fig, "Mean OS acc along training (band: 25-75 % of architectures)")
@@ -211,7 +212,7 @@ report.reproduction({"rq1_zse_criteria": zs_criteria, "rq1_validation_batches": 
 # ## Conclusions (computed from the numbers above)
 
 # %%
-batch_gain = effects.withhold({"os_acc": study.batch_effect(os_tidy, os_per_seed)}, withheld)["os_acc"]
+batch_gain = effects.withhold({"os_acc": rq1.batch_effect(study, os_tidy, os_per_seed)}, withheld)["os_acc"]
 display(Markdown(narrative.rq1_conclusions(zs_criteria, os_criteria, combined, batches_effect, batch_gain, top_bottom)))
 report.done()
 

@@ -29,6 +29,7 @@ truth_column = ""
 from IPython.display import Markdown, display
 
 from nas_core.analyses import effects, narrative, plots, reproduction
+from nas_core.engines import rq2
 from nas_core.engines.study import Study
 
 study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column,
@@ -56,15 +57,15 @@ zs = study.zs_table(study.zs_scores())
 # study's 1000-epoch supernet need not show the same slope.
 
 # %%
-rd_training = study.complexity_bias_along_training(os_tidy)
+rd_training = rq2.complexity_bias_along_training(study, os_tidy)
 report.table("flops_groups_along_training", rd_training, "OS acc: ranking difference and tau per FLOPs group, per checkpoint")
 fig = plots.flops_groups_along_training(rd_training)
 report.figure("flops_groups_along_training", fig, "Mean ranking difference per FLOPs group along supernet training")
-rd_final = study.complexity_bias(study.join(study.os_table(os_tidy), zs))
+rd_final = rq2.complexity_bias(study, study.join(study.os_table(os_tidy), zs))
 report.table("flops_groups", rd_final, "Ranking difference and tau per FLOPs group, every estimator")
 fig = plots.flops_groups(rd_final)
 report.figure("flops_groups", fig, "Mean ranking difference per FLOPs group (positive = over-estimated)")
-slopes = effects.withhold(study.complexity_slopes(study.join(study.os_table(os_tidy), zs)), withheld)
+slopes = effects.withhold(rq2.complexity_slopes(study, study.join(study.os_table(os_tidy), zs)), withheld)
 display(Markdown(f"*n = {n} architectures, about {n // 5} per FLOPs quintile.*\n\n"
                  + narrative.complexity_summary(rd_final, slopes)))
 
@@ -84,7 +85,7 @@ display(Markdown(f"*n = {n} architectures, about {n // 5} per FLOPs quintile.*\n
 from nas_core.protocols.zeroshot import AFTER_STUDY
 
 op_estimators = ["os_acc", "synflow", "jacob_cov", "params"] + [e for e in AFTER_STUDY + ("az_nas",) if e in zs.columns]
-op_bias = study.op_bias(study.join(study.os_table(os_tidy), zs), op_estimators)
+op_bias = rq2.op_bias(study, study.join(study.os_table(os_tidy), zs), op_estimators)
 report.table("op_bias", op_bias, "Share of mutation pairs where the estimate / the truth goes up, per from-op -> to-op")
 fig = plots.op_bias_heatmaps(op_bias)
 report.figure("op_bias", fig, "Bias = P(estimate up) - P(truth up) per mutation")
@@ -102,7 +103,7 @@ display(Markdown(reproduction.section_markdown(["nb201_op_bias"], {"rq2_op_bias"
 # compare each row with the `truth` row.
 
 # %%
-prefs = study.arch_preferences(zs)
+prefs = rq2.arch_preferences(study, zs)
 report.table("zse_preferences", prefs, "Spearman correlation of each ZSE (and the truth) with architecture features")
 fig = plots.preferences_heatmap(prefs)
 report.figure("zse_preferences", fig, "What each zero-shot estimator correlates with")
@@ -117,7 +118,7 @@ display(Markdown(narrative.preferences_summary(prefs)))
 # A proxy whose partial ρ is near 0 while its ρ is high adds nothing beyond counting.
 
 # %%
-partial = study.partial_rank(zs)
+partial = rq2.partial_rank(study, zs)
 report.table("partial_rank", partial, "Spearman ρ with the truth and partial ρ given #params and op counts (95 % bootstrap CI)")
 fig = plots.partial_rank(partial)
 report.figure("partial_rank", fig, "Spearman ρ vs partial ρ given #params and op counts, per estimator")
@@ -136,7 +137,7 @@ display(Markdown(narrative.partial_rank_summary(partial)))
 # supernet seed.
 
 # %%
-diag = study.diagnostics(seed=study.plan.supernet_seeds[0])
+diag = rq2.diagnostics(study, seed=study.plan.supernet_seeds[0])
 report.table("forgetting", diag["forgetting"], "Forgetting value per checkpoint")
 report.table("gradient_similarity", diag["gradient_similarity"], "Cosine similarity of gradients per layer and checkpoint")
 fig = plots.diagnostics(diag)
@@ -144,7 +145,7 @@ report.figure("variance_diagnostics", fig, "Forgetting value and gradient cosine
               n=int(diag["forgetting"].groupby("epoch").size().max()) if len(diag["forgetting"]) else None)
 
 # %%
-stability = study.stability()
+stability = rq2.stability(study)
 report.table("ranking_stability", stability["adjacent"], "Kendall's tau between adjacent checkpoints")
 report.table("seed_spread", stability["seeds"], "Criteria per supernet seed, mean and spread")
 fig = plots.stability(stability)
@@ -165,7 +166,7 @@ display(Markdown(narrative.variance_summary(diag, stability)))
 # %%
 from nas_core.analyses import oneshot_plots
 
-topk_stab = study.stability_topk()
+topk_stab = rq2.stability_topk(study)
 report.table("ranking_stability_topk", topk_stab, "Relative tau and relative P@top/bottom 0.5 % and 5 % between adjacent checkpoints")
 fig = oneshot_plots.topk_stability(topk_stab)
 report.figure("ranking_stability_topk", fig, "Relative tau and relative P@top/bottom K between adjacent checkpoints")

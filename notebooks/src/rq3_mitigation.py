@@ -29,6 +29,7 @@ truth_column = ""
 from IPython.display import Markdown, display
 
 from nas_core.analyses import effects, narrative, plots, reproduction
+from nas_core.engines import rq3
 from nas_core.engines.study import Study
 
 study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column,
@@ -55,11 +56,11 @@ context = reproduction.profile_context(study.profile, study.benchmark, n, onesho
 # architecture updates (section 7 compares at equal updates).
 
 # %%
-samplers = study.sampler_comparison()
+samplers = rq3.sampler_comparison(study)
 report.table("samplers_along_training", samplers, "Criteria of OS acc along training, per sampling strategy")
 fig = plots.variants_along_training(samplers, "variant")
 report.figure("samplers", fig, "Kendall's tau along training per sampling strategy (left OS acc, right OS loss)")
-sampler_effects = effects.withhold(study.sampler_effects(), withheld, keys=study.plan.rq3_samplers)
+sampler_effects = effects.withhold(rq3.sampler_effects(study), withheld, keys=study.plan.rq3_samplers)
 display(Markdown(narrative.variant_summary(samplers, "sampling strategy", sampler_effects, baseline="iso")))
 if not study.applies("samplers"):  # the iso baseline alone (NB301, NB101, NDS)
     display(Markdown(study.not_applicable("samplers")))
@@ -79,7 +80,7 @@ display(Markdown(reproduction.section_markdown(
 
 # %%
 if study.applies("post_deiso"):
-    post = study.post_deiso()
+    post = rq3.post_deiso(study)
     report.table("post_deiso", post, "Criteria with and without averaging scores inside isomorphism classes")
     fig = plots.criteria_bars(post, ["kendall_tau_b", "spearman"], title="Post-de-isomorphism")
     report.figure("post_deiso", fig, "Effect of averaging OS scores within isomorphism classes")
@@ -98,7 +99,7 @@ else:
 # **Caveat.** The kept sets are small (p % of n); the study pruned at epoch 600 of 1000.
 
 # %%
-pruning = study.pruning()
+pruning = rq3.pruning(study)
 report.table("pruning", pruning, "Inside the kept sub-space, same final epoch: unpruned (before) vs pruned + fine-tuned (after); tau, mean OS acc, deltas")
 fig = plots.pruning(pruning)
 report.figure("pruning", fig, "One-shot pruning: tau inside the kept top-p % sub-space")
@@ -115,7 +116,7 @@ display(Markdown(reproduction.section_markdown(
 # and of the mean of their scores, on the same n architectures. One supernet: point values.
 
 # %%
-ensemble = study.temporal_ensemble()
+ensemble = rq3.temporal_ensemble(study)
 report.table("temporal_ensemble", ensemble, "Last checkpoint vs averaged weights vs averaged scores of the last checkpoints")
 fig = plots.criteria_bars(ensemble, ["kendall_tau_b", "spearman"], title="Temporal ensemble")
 report.figure("temporal_ensemble", fig, "Temporal ensembles of the last checkpoints")
@@ -130,7 +131,7 @@ report.figure("temporal_ensemble", fig, "Temporal ensembles of the last checkpoi
 
 # %%
 if study.applies("affine"):
-    affine = study.affine_comparison()
+    affine = rq3.affine_comparison(study)
     report.table("bn_affine", affine, "Criteria along training with and without BN affine parameters in the cells")
     fig = plots.variants_along_training(affine, "variant")
     report.figure("bn_affine", fig, "Kendall's tau along training, BN affine on vs off (left OS acc, right OS loss)")
@@ -148,7 +149,7 @@ else:
 # %%
 from nas_core.analyses import oneshot_plots
 
-seed_ens = study.seed_ensemble()
+seed_ens = rq3.seed_ensemble(study)
 report.table("seed_ensemble", seed_ens, "Each supernet seed, the mean of the seeds, and the temporal ensemble of seed 0")
 fig = plots.criteria_bars(seed_ens, ["kendall_tau_b", "spearman"], title="Ensemble of supernet seeds")
 report.figure("seed_ensemble", fig, "Averaging the OS acc of independent supernets vs of the last checkpoints")
@@ -168,7 +169,7 @@ from nas_core.analyses.oneshot_extras import equal_budget_points
 from nas_core.criteria import overall
 
 if study.applies("mc"):
-    mc = study.mc_comparison()
+    mc = rq3.mc_comparison(study)
     report.table("mc_samples_along_training", mc, "Criteria along training per MC sample count S and fair sampling, with cumulative arch updates")
     mc_points = equal_budget_points(overall(mc).query("estimator == 'os_acc'"))
     report.table("mc_samples_equal_budget", mc_points, "Kendall's tau of OS acc at equal epochs and at equal arch updates")
@@ -187,7 +188,7 @@ else:
 
 # %%
 if study.applies("op_pruning"):
-    op_prune = study.op_pruning()
+    op_prune = rq3.op_pruning(study)
     report.table("op_pruning", op_prune, "Kendall's tau and mean OS acc inside the sub-space: sub-space supernet vs full supernet")
     fig = oneshot_plots.op_pruning(op_prune)
     report.figure("op_pruning", fig, "Op pruning: tau inside the sub-space, full vs sub-space supernet")
@@ -202,7 +203,7 @@ else:
 
 # %%
 if study.applies("soft_pruning"):
-    soft = study.soft_pruning()
+    soft = rq3.soft_pruning(study)
     report.table("soft_pruning", soft, "Criteria along training: soft pruning vs iso sampling")
     fig = plots.variants_along_training(soft[soft["estimator"] == "os_acc"], "variant")
     report.figure("soft_pruning", fig, "Kendall's tau along training, soft pruning vs iso")
@@ -216,7 +217,7 @@ else:
 
 # %%
 if study.applies("bn_gamma"):
-    gamma_sim = study.bn_gamma_similarity()
+    gamma_sim = rq3.bn_gamma_similarity(study)
     report.table("bn_gamma_similarity", gamma_sim, "Cosine similarity of gradients on BN gamma per layer and checkpoint (BN affine)")
     fig = oneshot_plots.bn_gamma_similarity(gamma_sim)
     report.figure("bn_gamma_similarity", fig, "Gradient cosine similarity on BN gamma along training")
@@ -238,7 +239,7 @@ report.done()
 
 # %% [markdown]
 # ## Change this and rerun
-# * **Sampler.** `study.sampler_comparison()` trains one supernet per entry of
+# * **Sampler.** `rq3.sampler_comparison(study)` trains one supernet per entry of
 #   `study.plan.rq3_samplers`. Add a cell after the parameters with
 #   `import dataclasses; study.plan = dataclasses.replace(study.plan, rq3_samplers=study.plan.rq3_samplers + ("mc:5",))`
 #   and rerun section 1: does five architectures per step keep helping at equal epochs?

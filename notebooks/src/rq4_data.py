@@ -25,6 +25,7 @@ truth_column = ""
 from IPython.display import Markdown, display
 
 from nas_core.analyses import narrative, plots, reproduction
+from nas_core.engines import rq4
 from nas_core.engines.study import Study
 
 study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column,
@@ -49,11 +50,11 @@ context = reproduction.profile_context(study.profile, study.benchmark, n4, onesh
 # **Caveat.** The study's supernet trained 1000 epochs; a short run only shows the first steps.
 
 # %%
-trained = study.zs_on_supernet()
+trained = rq4.zs_on_supernet(study)
 report.table("zse_on_trained_supernet", trained, "Kendall's tau of each proxy with random init (epoch 0) and supernet weights per checkpoint")
 fig = plots.variants_along_training(trained, "estimator", criterion="kendall_tau_b")
 report.figure("zse_on_trained_supernet", fig, "Proxies computed on the trained supernet's weights, along training", n=n4)
-trained_effects = study.trained_weight_effects()
+trained_effects = rq4.trained_weight_effects(study)
 display(Markdown(f"*n = {n4} architectures.*\n\n" + narrative.trained_weights_summary(trained, trained_effects)))
 display(Markdown(reproduction.section_markdown(["all_zse_trained"], {"rq4_zse_on_trained_supernet": trained}, context)))
 
@@ -68,11 +69,11 @@ display(Markdown(reproduction.section_markdown(["all_zse_trained"], {"rq4_zse_on
 # still rank well, for reasons that have nothing to do with the task.
 
 # %%
-inputs = study.zs_input_modes()
+inputs = rq4.zs_input_modes(study)
 report.table("zse_input_modes", inputs, "Criteria of each proxy per input mode")
 fig = plots.grouped_bars(inputs, "input_mode")
 report.figure("zse_input_modes", fig, "Kendall's tau per proxy and input mode", n=n4)
-input_effects = study.input_mode_effects()
+input_effects = rq4.input_mode_effects(study)
 display(Markdown(f"*n = {n4} architectures.*\n\n" + narrative.input_modes_summary(inputs, input_effects)))
 
 # %% [markdown]
@@ -85,7 +86,7 @@ display(Markdown(f"*n = {n4} architectures.*\n\n" + narrative.input_modes_summar
 # **Caveat.** Point values: compare differences with the per-proxy intervals of RQ1.
 
 # %%
-sizes = study.zs_batching()
+sizes = rq4.zs_batching(study)
 report.table("zse_batching", sizes, "Kendall's tau per proxy vs batch size and number of batches averaged")
 fig = plots.batching(sizes)
 report.figure("zse_batching", fig, "Proxies vs batch size and number of batches", n=n4)
@@ -100,7 +101,7 @@ report.figure("zse_batching", fig, "Proxies vs batch size and number of batches"
 # **Caveat.** One supernet seed: point values.
 
 # %%
-length = study.training_length_and_validation_size()
+length = rq4.training_length_and_validation_size(study)
 report.table("ose_length_and_validation", length, "OS acc Kendall's tau per checkpoint and number of validation batches")
 fig = plots.length_heatmap(length)
 report.figure("ose_length_and_validation", fig, "Kendall's tau of OS acc by checkpoint and validation batches")

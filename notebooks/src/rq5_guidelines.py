@@ -23,6 +23,7 @@ truth_column = ""
 from IPython.display import Markdown, display
 
 from nas_core.analyses import narrative, plots
+from nas_core.engines import rq5
 from nas_core.engines.study import Study
 
 study = Study.open(profile=profile, data_root=data_root, device=device, truth_column=truth_column,
@@ -44,8 +45,8 @@ display(Markdown(study.banner()))
 # estimator's top-1 matters.
 
 # %%
-searches = study.searches()
-summary = study.search_summary(searches)
+searches = rq5.searches(study)
+summary = rq5.search_summary(searches)
 report.table("search_runs", searches, "Every search run: estimator, method, budget, seed, found architecture and its true accuracy")
 report.table("search_summary", summary, "Mean true accuracy (and regret) of the architecture found, per estimator and method")
 fig = plots.search_results(summary)
@@ -58,7 +59,7 @@ display(Markdown(narrative.search_summary(summary, n_candidates=n)))
 # ground truth and the best estimators; the dotted line is the sample's best.
 
 # %%
-traj = study.search_trajectories()
+traj = rq5.search_trajectories(study)
 report.table("search_trajectories", traj, "Best-so-far: true accuracy of the incumbent after each query, per seed",
              show=False)
 fig = plots.search_trajectories(traj, best=float(study.truth.reindex(study.eval_indices).max()))
@@ -71,7 +72,7 @@ report.figure("search_trajectories", fig, "True accuracy of the incumbent vs que
 # the agreement of its two training seeds.
 
 # %%
-views = study.groundtruth_views()
+views = rq5.groundtruth_views(study)
 for name, frame in views.items():
     report.table(name, frame, name.replace("_", " "))
 fig = plots.groundtruth_views(views)
@@ -81,7 +82,7 @@ report.figure("groundtruth_views", fig, "Ground-truth rank agreement", n=None if
 # ## 3. Guidelines (each with its evidence)
 
 # %%
-evidence = study.collect_evidence()
+evidence = rq5.collect_evidence(study)
 report.table("evidence", evidence, "The numbers behind each guideline")
 display(Markdown(evidence.attrs["oneshot_verdict"]))
 display(Markdown(narrative.guidelines(evidence, summary)))
@@ -101,6 +102,6 @@ report.done()
 
 # %% [markdown]
 # ## Change this and rerun
-# * **Search budget.** `study.searches()` uses `study.plan.search_budgets`; try a budget of 10 %
+# * **Search budget.** `rq5.searches(study)` uses `study.plan.search_budgets`; try a budget of 10 %
 #   of the sample (`dataclasses.replace(study.plan, search_budgets=(n // 10,))`): does the gap
 #   between a good and a poor estimator widen when the search cannot query everything?

@@ -34,6 +34,7 @@ from IPython.display import Markdown, display
 from nas_core.analyses import plots
 from nas_core.analyses.effects import effect_between
 from nas_core.engines.evaluate import evaluate
+from nas_core.engines import rq2
 from nas_core.engines.study import Study
 from nas_core.space.features import arch_features
 
@@ -91,7 +92,7 @@ display(Markdown("\n".join(lines)))
 # RD = (true rank − estimated rank) / n: positive = the group is over-estimated.
 
 # %%
-bias = study.complexity_bias(study.join(scores, baselines))
+bias = rq2.complexity_bias(study, study.join(scores, baselines))
 report.table("complexity_bias", bias, "Mean ranking difference per FLOPs group")
 fig = plots.flops_groups(bias)
 report.figure("complexity_bias", fig, "Mean ranking difference per FLOPs group (group 0 = smallest FLOPs; "
