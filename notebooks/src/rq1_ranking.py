@@ -137,14 +137,15 @@ display(Markdown(reproduction.section_markdown(["nb201_ose_shape"], {}, context)
 
 # %%
 final = study.os_table(os_tidy)
-combined = study.evaluate(study.join(final, zs), bootstrap=study.plan.bootstrap)
+joint = study.join(final, zs)  # the architectures both kinds scored (NB101: the one-shot sub-space's)
+combined = study.evaluate(joint, bootstrap=study.plan.bootstrap)
 report.table("all_estimators_criteria", combined, "All estimators (final OS checkpoint and ZSEs)", show=False)
 report.leaderboard("leaderboard", combined, seconds,
-                   f"Leaderboard, all estimators ({study.benchmark}, profile {study.profile}, n = {n}; one-shot "
+                   f"Leaderboard, all estimators ({study.benchmark}, profile {study.profile}, n = {len(joint)}; one-shot "
                    "seconds are not per architecture: the supernet is trained once for all)")
 fig = plots.criteria_bars(combined, ["kendall_tau_b"], title="Kendall's tau, all estimators")
 report.figure("all_estimators_tau", fig, "Kendall's tau of every estimator with 95 % bootstrap CI")
-fig = plots.scatter_grid(study.join(final, zs), study.truth, ["os_acc", "synflow", "jacob_cov", "flops"])
+fig = plots.scatter_grid(joint, study.truth, ["os_acc", "synflow", "jacob_cov", "flops"])
 report.figure("score_vs_truth", fig, "Estimator score against ground truth (ranks)")
 
 # %% [markdown]
