@@ -153,8 +153,8 @@ def test_worker_count_choice():
     assert zeroshot._workers(3, 5, "cpu", None) == 3
     with pytest.raises(BadParameter):
         zeroshot._workers(0, 5, "cpu", None)
-    with pytest.raises(BadParameter):
-        zeroshot._workers(2, 5, "cuda", None)
+    # asked for explicitly, worker processes share a GPU (they overlap launch-bound architectures)
+    assert zeroshot._workers(2, 5, "cuda", None) == 2
     with pytest.raises(BadParameter):  # a lambda cannot be sent to a worker process
         zeroshot._workers(2, 5, "cpu", lambda ops, seed: None)
 
