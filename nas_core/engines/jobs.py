@@ -10,7 +10,7 @@ spread over workers:
 * a supernet's training is one job (it checkpoints; a rerun resumes from the last checkpoint),
   its scoring one job per (checkpoint, architecture chunk) after the training;
 * an analysis (pruning, ensembles, diagnostics ...) runs after the jobs whose results it reads;
-  it is named by its function in engines/rq2.py .. rq4.py (`ANALYSES`), called with the study.
+  it is named by its function in engines/rq2.py .. rq4.py (`analyses()`), called with the study.
 
 Pieces that a later request shares with an earlier one (the same sweep or checkpoint, the same
 architectures) are not computed twice: the later request depends on the earlier piece instead.
@@ -347,9 +347,9 @@ def _diag_units(b: _Builder, run: _Run) -> float:
     return len(checkpoint_epochs(p)) * b.study.plan.diag_archs * flops * (p.batch_size + 2 * 256 + 128) / 1e3
 
 
-def _rq3(b: _Builder, study, iso: _Run, iso_collect: str, iso_epochs, headline, others, eval_idx, seed0,
+def _rq3(b: _Builder, study, iso: _Run, iso_collect: str, iso_epochs, headline, others, os_idx, seed0,
          top: str) -> None:
-    """RQ3's jobs; `eval_idx` = the one-shot set (the architectures the supernets score)."""
+    """RQ3's jobs; `os_idx`: the one-shot set (the architectures the supernets score)."""
     from nas_core.engines import rq3
 
     plan = study.plan
@@ -362,12 +362,12 @@ def _rq3(b: _Builder, study, iso: _Run, iso_collect: str, iso_epochs, headline, 
     # one-shot pruning: decided at `prune_at` (None: the middle checkpoint), compared at the last;
     # the fine-tuning runs inside the analysis
     at = iso_epochs[len(iso_epochs) // 2] if plan.prune_at is None else int(plan.prune_at)
-    finetune = _fine_tune_units(b, iso, at, last, len(eval_idx))
-    b.analysis("pruning", "one-shot pruning", [iso.train_id] + b.score(iso, sorted({at, last}), "eval", eval_idx),
+    finetune = _fine_tune_units(b, iso, at, last, len(os_idx))
+    b.analysis("pruning", "one-shot pruning", [iso.train_id] + b.score(iso, sorted({at, last}), "eval", os_idx),
                kind="supernet-train", gpu=True, units=finetune)
     ens = iso_epochs[-plan.ensemble_last:]
-    b.analysis("temporal_ensemble", "temporal ensemble", [iso.train_id] + b.score(iso, ens, "eval", eval_idx),
-               kind="supernet-score", gpu=True, units=_score_units(b, iso, eval_idx))
+    b.analysis("temporal_ensemble", "temporal ensemble", [iso.train_id] + b.score(iso, ens, "eval", os_idx),
+               kind="supernet-score", gpu=True, units=_score_units(b, iso, os_idx))
     b.analysis("seed_ensemble", "seed ensemble", [c for _, c in headline.values()])
     # MC sample counts (S = 1 is the iso run) and fair sampling: runs of the study's samplers are
     # read, the others are trained for the profile's variant epochs
@@ -380,7 +380,7 @@ def _rq3(b: _Builder, study, iso: _Run, iso_collect: str, iso_epochs, headline, 
                 deps.append(headline[seed0][1] if spec == top else others[spec][1])
             else:
                 run = b.run(spec, variant=True)
-                deps += b.score(run, checkpoint_epochs(run.proto), "eval", eval_idx)
+                deps += b.score(run, checkpoint_epochs(run.proto), "eval", os_idx)
         b.analysis("mc_comparison", "MC sample counts", deps)
     if study.applies("op_pruning"):
         deps = []
@@ -394,7 +394,7 @@ def _rq3(b: _Builder, study, iso: _Run, iso_collect: str, iso_epochs, headline, 
     if study.applies("soft_pruning"):
         soft = b.run(plan.soft_prune, variant=True)
         b.analysis("soft_pruning", "soft pruning",
-                   [iso_collect] + b.score(soft, checkpoint_epochs(soft.proto), "eval", eval_idx))
+                   [iso_collect] + b.score(soft, checkpoint_epochs(soft.proto), "eval", os_idx))
     if study.applies("bn_gamma"):
         b.analysis("bn_gamma_similarity", "BN gamma gradient similarity", [affine.train_id], kind="diagnostics",
                    gpu=True, units=_diag_units(b, affine) / 2)
