@@ -67,7 +67,13 @@ def _check(value, low, high, text) -> None:
         raise argparse.ArgumentTypeError(f"{text} is out of range: allowed {allowed}")
 
 
-BENCHMARK_HELP = "auto | nb201 | nb301 | mini (default auto: nb201 with a data root, else mini)"
+def _benchmark_help() -> str:
+    from nas_core import benchmarks  # the registry's names, so a new space shows up here by itself
+
+    return " | ".join(["auto", *benchmarks.available()]) + " (default auto: nb201 with a data root, else mini)"
+
+
+BENCHMARK_HELP = _benchmark_help()
 
 
 def benchmark_and_root(name, data_root_arg):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from nas_core.cli.checks import BENCHMARK_HELP, benchmark_and_root
 from nas_core.errors import BadParameter
 
 
@@ -26,6 +27,7 @@ def _workers(text: str) -> list[int]:
 def register(subparsers) -> None:
     cost = subparsers.add_parser("cost", help="measured job costs and the projected wall time of a profile")
     cost.add_argument("--profile", default="paper", help="the profile to project (default paper)")
+    cost.add_argument("--benchmark", default="auto", help=BENCHMARK_HELP)
     cost.add_argument("--data-root", default=None, help="data root (default: $NAS_CORE_DATA; none = mini benchmark)")
     cost.add_argument("--measured-on", default="auto", choices=("auto", "cpu", "cuda"),
                       help="use timings measured on this device (auto: cuda if any were recorded)")
@@ -43,11 +45,11 @@ def _hours(seconds: float) -> str:
 def run_cost(args) -> int:
     import pandas as pd
 
-    from nas_core.config import data_root as resolve_root
     from nas_core.engines import costmodel
     from nas_core.engines.jobs import build_jobs
     from nas_core.engines.study import Study
 
+    bench, root = benchmark_and_root(args.benchmark, args.data_root)
     timings = costmodel.read_timings()
     device = args.measured_on
     if device == "auto":
@@ -56,7 +58,7 @@ def run_cost(args) -> int:
     if measured.empty:
         raise BadParameter(f"no job timings measured on {device} in this cache",
                            fix="run a profile first (e.g. nas-core run --profile smoke); its jobs record their seconds")
-    study = Study(args.profile, device="cpu", data_root=resolve_root(args.data_root))
+    study = Study(args.profile, device="cpu", data_root=root, benchmark=bench.name)
     # a kind's rate from the target's own benchmark where measured there (networks of the same
     # size use a device alike), else from every benchmark measured
     same = measured[measured["benchmark"] == study.benchmark]
