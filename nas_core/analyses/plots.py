@@ -71,11 +71,17 @@ def integer_ticks(ax, axis: str = "x") -> None:
         getattr(ax, f"set_{axis}lim")(mid - 1, mid + 1)
 
 
-def family_legend(ax, loc: str = "lower right") -> None:
+LEGEND_STRIP_IN = 0.45  # height (inches) of the one-row family legend under a figure's panels
+
+
+def family_legend(fig) -> None:
+    """The estimator families' colours in one row under the panels, where no bar can hide
+    behind it (a legend inside an axes covered negative bars). The caller leaves
+    LEGEND_STRIP_IN inches free at the bottom."""
     from matplotlib.patches import Patch
 
-    ax.legend(handles=[Patch(color=c, label=f) for f, c in FAMILY_LEGEND.items()], title="estimator family",
-              fontsize=8, title_fontsize=8, loc=loc)
+    fig.legend(handles=[Patch(color=c, label=f) for f, c in FAMILY_LEGEND.items()], title="estimator family",
+               fontsize=8, title_fontsize=8, loc="lower center", ncol=len(FAMILY_LEGEND), frameon=False)
 
 
 def _label(c: str) -> str:
@@ -94,8 +100,8 @@ def criteria_bars(crit: pd.DataFrame, criteria, title: str = "", hue: str | None
     data = crit[crit["criterion"].isin(criteria) & crit["k"].isna()]
     if data.empty:
         return _empty("no data")
-    fig, axes = plt.subplots(1, len(criteria), figsize=(4.2 * len(criteria), 0.35 * data["estimator"].nunique() + 1.8),
-                             squeeze=False, sharey=True)
+    height = 0.35 * data["estimator"].nunique() + 1.8 + LEGEND_STRIP_IN
+    fig, axes = plt.subplots(1, len(criteria), figsize=(4.2 * len(criteria), height), squeeze=False, sharey=True)
     order = (data[data["criterion"] == criteria[0]].sort_values("value", ascending=False)["estimator"].unique())
     for ax, c in zip(axes[0], criteria):
         d = data[data["criterion"] == c].set_index("estimator").reindex(order).reset_index()
@@ -108,9 +114,9 @@ def criteria_bars(crit: pd.DataFrame, criteria, title: str = "", hue: str | None
         ax.set_xlabel(_label(c))
         ax.invert_yaxis()
     axes[0][0].set_ylabel("estimator")
-    family_legend(axes[0][-1])
+    family_legend(fig)
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, LEGEND_STRIP_IN / height, 1, 1))
     return fig
 
 
