@@ -433,6 +433,7 @@ def write_cross_benchmark_summary(profile: str, benchmarks_: list[str]) -> Path:
         row["best zero-shot (τ-b)"] = ", ".join(f"{e} {t:.2f}" for e, t in zip(zs["estimator"][:3], zs["τ-b"][:3]))
         rows.append(row)
     frame = pd.DataFrame(rows)
+    published = _published_beside_kit(profile, benchmarks_)
     out = outputs_dir(profile, "summary")
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_frame(out / "cross_benchmark.csv", frame)
@@ -441,5 +442,21 @@ def write_cross_benchmark_summary(profile: str, benchmarks_: list[str]) -> Path:
                       "from each benchmark's RQ1 leaderboard (its own README says how each was made: ground truth, "
                       "network sizes, and for NDS whether it ran on the made-up fixture)."
                       + (" **Smoke profile: code paths only, not results.**" if profile == "smoke" else "")
-                      + "\n\n" + markdown_table(frame) + "\n")
+                      + "\n\n" + markdown_table(frame) + "\n"
+                      + ("\n## The study's published RQ1 numbers beside the kit's\n\nEach benchmark's own rows of its "
+                         "`rq1_reproduction` table (the verdict and its reason are computed there).\n\n"
+                         + markdown_table(published) + "\n" if len(published) else ""))
     return out / "cross_benchmark.md"
+
+
+def _published_beside_kit(profile: str, benchmarks_: list[str]) -> pd.DataFrame:
+    """Per benchmark, the rows of its RQ1 reproduction table that the study published for that
+    benchmark (rows about other benchmarks are 'not comparable' there by construction)."""
+    parts = []
+    for name in benchmarks_:
+        path = outputs_dir(profile, name) / "tables" / "rq1_reproduction.csv"
+        if path.is_file():
+            table = pd.read_csv(path, dtype=str).fillna("")
+            parts.append(table[table["benchmark"] == name][
+                ["benchmark", "setting", "criterion", "published", "kit", "verdict", "reason"]])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

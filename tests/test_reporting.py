@@ -108,3 +108,29 @@ def test_reproduction_table_goes_to_the_index(tmp_path):
     assert "supernet epochs 20, the study 1000" in table.set_index("id").loc["nb201_ose_shape", "reason"]
     index = write_index("quick", out_root=tmp_path).read_text()
     assert "## What reproduces, what does not yet (profile `quick`)" in index and "jacob_cov" in index
+
+
+def test_cross_benchmark_summary_reads_each_leaderboard_and_its_own_published_rows(tmp_path, monkeypatch):
+    """Two made-up benchmarks' RQ1 tables: one summary row each (tau and P@top 5 % as the
+    leaderboard has them, the best zero-shot estimators by tau, one-shot rows excluded), a
+    benchmark without outputs says so, and only each benchmark's own published rows appear."""
+    from nas_core import reporting
+
+    monkeypatch.setattr(reporting, "outputs_dir", lambda profile, name: tmp_path / f"{profile}-{name}")
+    for name, taus in {"b1": (0.3, 0.6, 0.5, 0.1), "b2": (0.2, 0.4, 0.7, -0.2)}.items():
+        tables = tmp_path / f"quick-{name}" / "tables"
+        tables.mkdir(parents=True)
+        pd.DataFrame({"estimator": ["os_acc", "params", "synflow", "plain", "os_acc_ensemble"],
+                      "τ-b": [*taus, 0.99], "P@top 5 %": [0.1, 0.2, 0.3, 0.0, 1.0], "n": [20, 20, 20, 20, 20]}
+                     ).to_csv(tables / "rq1_leaderboard.csv", index=False)
+        pd.DataFrame({"benchmark": [name, "other"], "setting": ["s", "s2"], "criterion": ["Kendall τ"] * 2,
+                      "published": ["0.5", "0.1"], "kit": ["0.4", ""], "verdict": ["reproduced", "not comparable"],
+                      "reason": ["r", "r2"]}).to_csv(tables / "rq1_reproduction.csv", index=False)
+    md = reporting.write_cross_benchmark_summary("quick", ["b1", "b2", "b3"])
+    frame = pd.read_csv(md.with_suffix(".csv")).set_index("benchmark")
+    assert frame.loc["b1", "os_acc τ-b"] == 0.3 and frame.loc["b2", "params P@top 5 %"] == 0.2
+    assert frame.loc["b1", "best zero-shot (τ-b)"] == "synflow 0.50, plain 0.10"
+    assert frame.loc["b2", "best zero-shot (τ-b)"] == "synflow 0.70, plain -0.20"
+    assert "no RQ1 leaderboard" in frame.loc["b3", "note"]
+    text = md.read_text()
+    assert text.count("| reproduced |") == 2 and "not comparable" not in text
