@@ -134,3 +134,25 @@ def test_cross_benchmark_summary_reads_each_leaderboard_and_its_own_published_ro
     assert "no RQ1 leaderboard" in frame.loc["b3", "note"]
     text = md.read_text()
     assert text.count("| reproduced |") == 2 and "not comparable" not in text
+
+
+def test_notebook_kernels_import_this_checkout(tmp_path, monkeypatch):
+    """`nas-core run` puts its own checkout first on the kernels' PYTHONPATH, so a notebook uses
+    the run's code, cache and outputs even when the environment holds an editable install of
+    another checkout (a shared virtualenv); the data root reaches the kernel the same way."""
+    import os
+
+    import papermill
+
+    from nas_core.cli import run as run_cli
+    from nas_core.config import REPO_ROOT
+
+    seen = {}
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    monkeypatch.delenv("NAS_CORE_DATA", raising=False)
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: seen.update(
+        path=os.environ["PYTHONPATH"], data=os.environ.get("NAS_CORE_DATA"), params=k["parameters"]))
+    monkeypatch.setattr(run_cli, "_relative_papermill_paths", lambda path: None)
+    run_cli.execute_notebook(tmp_path / "in.ipynb", tmp_path / "out.ipynb", "smoke", "cpu", tmp_path, "nb301")
+    assert seen["path"].split(os.pathsep) == [str(REPO_ROOT), "/elsewhere"]
+    assert seen["data"] == str(tmp_path) and seen["params"]["benchmark"] == "nb301"

@@ -124,6 +124,12 @@ def execute_notebook(source: Path, target: Path, profile: str, device: str, root
     # injected parameters cell is committed, and must not hold this machine's paths
     if root:
         os.environ["NAS_CORE_DATA"] = str(root)
+    # the kernel imports the same nas_core as this run (and so uses its cache and outputs), not
+    # whichever copy the environment happens to hold (an editable install of another checkout)
+    package_root = str(REPO_ROOT)
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if package_root not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([package_root] + [p for p in paths if p])
     pm.execute_notebook(str(source), str(target), kernel_name="python3", progress_bar=False,
                         parameters={"profile": profile, "device": device, "benchmark": benchmark},
                         cwd=str(NOTEBOOKS_DIR))
