@@ -81,7 +81,10 @@ def family_legend(fig) -> None:
     from matplotlib.patches import Patch
 
     fig.legend(handles=[Patch(color=c, label=f) for f, c in FAMILY_LEGEND.items()], title="estimator family",
-               fontsize=8, title_fontsize=8, loc="lower center", ncol=len(FAMILY_LEGEND), frameon=False)
+               fontsize=8, title_fontsize=8, loc="lower center", ncol=len(FAMILY_LEGEND), frameon=False,
+               # anchored in figure coordinates, not to the figure's box: a tight save grows that
+               # box around the report's footer, and a box-anchored legend would slide onto it
+               bbox_to_anchor=(0.5, 0.0), bbox_transform=fig.transFigure)
 
 
 def _label(c: str) -> str:
