@@ -91,6 +91,18 @@ def test_validation_batches_guideline_follows_the_sign(delta, low, high, must, m
         assert "epoch 200" in text  # the study's own reversal early in training
 
 
+@pytest.mark.parametrize("item,must,must_not", [
+    ("batches_gain", "This profile cannot tell", "No difference is detectable"),
+    ("complexity_slope", "cannot be read for a complexity bias", "no detectable complexity bias"),
+])
+def test_a_withheld_effect_is_never_worded_as_no_difference(item, must, must_not):
+    """An interval that excludes 0 but is withheld (one-shot estimator not informative) has
+    direction 0; the guideline must say the profile cannot tell, not that there is no effect."""
+    frame = _evidence(-0.17, -0.22, -0.13).assign(item=item, withheld="the 2 supernet seeds agree only at τ = 0.10")
+    text = narrative.guidelines(frame, pd.DataFrame())
+    assert must in text and must_not not in text and "agree only at τ = 0.10" in text
+
+
 def test_rq1_batches_sentence_follows_the_sign():
     neg = Effect(-0.05, -0.08, -0.02, n=300)
     crit = pd.DataFrame([{"estimator": "os_acc", "criterion": "kendall_tau_b", "k": np.nan, "value": 0.1}])

@@ -525,11 +525,15 @@ def guidelines(evidence: pd.DataFrame, search: pd.DataFrame) -> str:
                       "worse — the study saw the same reversal early in training (epoch 200), where more batches "
                       "merged accuracy levels the truth separates; it helped only late (epoch 1000).",
                   0: "**Check how many validation batches you need.** No difference is detectable here."}[e.direction]
+        if e.withheld:  # direction 0 here means "not readable", not "no difference"
+            advice = "**Check how many validation batches you need.** This profile cannot tell."
         g.append(f"{advice} Here {describe(e, 'scoring on all validation batches (vs one)')}." + cite("batches_gain"))
     e = eff("complexity_slope")
     if e is not None:
         what = {1: "over-rates large architectures", -1: "over-rates small architectures",
                 0: "shows no detectable complexity bias at this profile"}[e.direction]
+        if e.withheld:
+            what = "cannot be read for a complexity bias at this profile"
         g.append(f"**Watch the complexity bias.** The one-shot estimator {what} (RD slope per FLOPs quintile, "
                  f"{e.interval_text()}" + (f"; not comparable: {e.withheld}" if e.withheld else "") + "); compare "
                  "architectures of similar FLOPs when you can." + cite("complexity_slope"))

@@ -90,10 +90,11 @@ def collect_evidence(study) -> pd.DataFrame:
                      "n": int(n_items), "evidence": evidence, "withheld": withheld})
 
     os_withheld = "" if verdict["informative"] else verdict["reason"]
+    sampler_words = "de-isomorphic" if study.headline_sampler == "deiso" else "uniformly sampled"
     if "os_acc" in taus.index:
         r = taus.loc["os_acc"]
         add("os_tau_final", r["value"], r.get("ci_low", np.nan), r.get("ci_high", np.nan), n,
-            f"OS acc of the de-isomorphic supernet, seed mean, epoch {last}, {n} archs, {seeds}", os_withheld)
+            f"OS acc of the {sampler_words} supernet, seed mean, epoch {last}, {n} archs, {seeds}", os_withheld)
     if best_zse is not None:
         r = taus.loc[best_zse]
         add("best_zse_tau", r["value"], r.get("ci_low", np.nan), r.get("ci_high", np.nan), n,
