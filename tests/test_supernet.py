@@ -167,9 +167,22 @@ def test_scoring_semantics_pruning_and_ensemble(tmp_path):
 
 
 @needs_fmnist
-def test_diagnostics(tmp_path):
+def test_diagnostics(tmp_path, monkeypatch):
+    from nas_core.engines import supernet_diagnostics
+
     run = supernet_train.train_supernet(TINY, tmp_path / "run", "fmnist", None, "cpu", TINY_DATA, progress=False)
-    fv = forgetting_values(run, n_archs=3)
+    # the diagnostics run on one thread whatever the process has (their SGD steps depend on the
+    # thread count), and give the thread count back
+    threads, load = [], supernet_diagnostics.load_checkpoint
+    monkeypatch.setattr(supernet_diagnostics, "load_checkpoint",
+                        lambda *a, **k: (threads.append(torch.get_num_threads()), load(*a, **k))[1])
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        fv = forgetting_values(run, n_archs=3)
+        assert threads == [1, 1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
     assert set(fv["epoch"]) == {1, 2} and len(fv) == 6
     assert np.allclose(fv["forgetting"], fv["acc_after_all"] - fv["acc_after_own_step"])
     assert (fv.groupby("epoch")["forgetting"].apply(lambda s: s.iloc[-1]) == 0).all()  # the last step: nothing after it

@@ -12,6 +12,7 @@ values mean the architectures pull the shared weights in opposite directions.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from itertools import combinations
 from pathlib import Path
 
@@ -35,17 +36,33 @@ def _bench(record: dict):
     return benchmarks.get(benchmark_of(record))
 
 
+@contextmanager
+def one_cpu_thread():
+    """Run on one torch thread. CPU convolution kernels split their sums by thread count, so a
+    few SGD steps from the same checkpoint end in slightly different weights on 1 and 2 threads,
+    and the forgetting values moved by 1-2 of 256 held-out images between a serial run and a
+    Dask worker (measured: summed accuracy 428.9 on 1 thread, 429.7 on 2, identical on reruns).
+    The diagnostics are cheap, so one thread makes them the same in every process layout."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _cached(kind: str, run: Path, n_archs: int, compute) -> pd.DataFrame:
     run = Path(run)
     epochs = list_checkpoints(run)
     from nas_core.engines.supernet_score import run_key
 
-    store = ResultStore(kind, {"run": run_key(run), "n_archs": n_archs,
+    store = ResultStore(kind, {"run": run_key(run), "n_archs": n_archs, "cpu_threads": 1,
                                "ckpts": [checkpoint_path(run, e).stat().st_size for e in epochs]})
     done = {k[0] for k in store.done_keys(["epoch"])}
     for epoch in epochs:
         if epoch not in done:
-            store.append(compute(epoch))
+            with one_cpu_thread():
+                store.append(compute(epoch))
     return store.read().sort_values(["epoch"], kind="stable", ignore_index=True)
 
 
