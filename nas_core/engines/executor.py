@@ -173,7 +173,7 @@ class _Progress:
     remaining estimated work at the rate observed so far."""
 
     def __init__(self, jobs, enabled: bool, desc: str):
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # text bar: tqdm.auto warns (with a path) without ipywidgets
 
         from nas_core.config import show_progress
 

@@ -98,7 +98,7 @@ def _store(proto: MiniBenchProtocol) -> ResultStore:
 def build(proto: MiniBenchProtocol = MINI_BENCH, data_root=None, device: str = "cpu", shard: str | None = None,
           limit: int | None = None, progress: bool = True, from_end: bool = False) -> pd.DataFrame:
     """Train the missing (arch, seed) pairs of this shard; returns every trained row so far."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bar: tqdm.auto warns (with a path) without ipywidgets
 
     i, n = parse_shard(shard)
     store = _store(proto)

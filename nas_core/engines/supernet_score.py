@@ -68,7 +68,7 @@ def score_supernet(run: Path, epoch: int, indices, arch_strs, batches: int, batc
         net, _ = load_checkpoint(run, epoch, device)
         net.scoring_mode()
         x, y = heldout_batches(run, batches, batch_size, device)
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # text bar: tqdm.auto warns (with a path) without ipywidgets
 
         bar = tqdm(total=len(todo), desc=f"scoring epoch {epoch}", unit="arch", disable=not show_progress(progress), mininterval=2.0)
         for start in range(0, len(todo), chunk):

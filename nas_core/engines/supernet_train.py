@@ -204,7 +204,7 @@ def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=N
     labels = train.labels.to(device)
     n = len(labels)
     steps = max(n // proto.batch_size, 1)
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bar: tqdm.auto warns (with a path) without ipywidgets
 
     bar = tqdm(total=proto.epochs, initial=start, desc=f"supernet {proto.sampler} seed {proto.seed}",
                unit="epoch", disable=not show_progress(progress), mininterval=2.0)

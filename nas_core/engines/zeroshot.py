@@ -280,7 +280,7 @@ def _scored(job: _Job, todo: list[tuple], workers: int):
 
 
 def _progress(total: int, enabled: bool, desc: str):
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bar: tqdm.auto warns (with a path) without ipywidgets
 
     return tqdm(total=total, desc=desc, unit="arch", disable=not show_progress(enabled), mininterval=2.0)
 
