@@ -40,9 +40,10 @@ def _bench(record: dict):
 def one_cpu_thread():
     """Run on one torch thread. CPU convolution kernels split their sums by thread count, so a
     few SGD steps from the same checkpoint end in slightly different weights on 1 and 2 threads,
-    and the forgetting values moved by 1-2 of 256 held-out images between a serial run and a
-    Dask worker (measured: summed accuracy 428.9 on 1 thread, 429.7 on 2, identical on reruns).
-    The diagnostics are cheap, so one thread makes them the same in every process layout."""
+    and the forgetting values moved by 1-2 of 256 held-out images between a job (which runs on
+    NAS_CORE_TORCH_THREADS, default 1) and a notebook computing them with every core (measured:
+    summed accuracy 428.9 on 1 thread, 429.7 on 2, identical on reruns). The diagnostics are
+    cheap, so one thread makes them the same wherever they are computed."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
