@@ -22,6 +22,7 @@ up a different file. Documented layout (every entry optional; see README "Data")
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from nas_core.errors import BadParameter, DataNotFound
@@ -123,3 +124,27 @@ def running_in_notebook() -> bool:
 def show_progress(requested: bool = True) -> bool:
     """Whether a long job draws a progress bar: as requested, never inside a notebook."""
     return bool(requested) and not running_in_notebook()
+
+
+def progress_bar(enabled: bool = True, **options):
+    """A text tqdm bar, drawn as `show_progress(enabled)` decides (refreshed every 2 s unless
+    `mininterval` says otherwise). Plain tqdm, not tqdm.auto: in a notebook kernel without
+    ipywidgets the latter warns, with an installed file's absolute path, into the notebook."""
+    from tqdm import tqdm
+
+    return tqdm(disable=not show_progress(enabled), **{"mininterval": 2.0, **options})
+
+
+@contextmanager
+def torch_threads(n: int):
+    """Run the block on `n` torch CPU threads, then restore the count. CPU kernels sum in an
+    order that depends on the thread count, so results that must match across process layouts
+    are computed with a fixed count."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

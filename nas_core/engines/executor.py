@@ -82,25 +82,20 @@ def job_threads() -> int:
 def run_logged(study, spec: dict, job) -> dict:
     """Run `job` with its output in its log file and `job_threads()` torch threads;
     {"seconds", "gpu_name"}. JobFailed if it raises."""
-    import torch
-
+    from nas_core.config import torch_threads
     from nas_core.engines.jobs import run_job
 
     log = log_path(spec, job.id)
     log.parent.mkdir(parents=True, exist_ok=True)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(job_threads())
     t0 = time.perf_counter()
-    try:
-        with open(log, "w", encoding="utf-8") as fh, contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
-            print(f"[job] {job.id}: {job.label}\n[job] config: {job.config}", flush=True)
-            try:
-                run_job(study, job)
-            except Exception as exc:  # noqa: BLE001 - reported with its job, never a traceback wall
-                traceback.print_exc(file=fh)
-                raise JobFailed(_error_line(exc), str(log)) from None
-    finally:
-        torch.set_num_threads(threads)
+    with torch_threads(job_threads()), open(log, "w", encoding="utf-8") as fh, \
+            contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
+        print(f"[job] {job.id}: {job.label}\n[job] config: {job.config}", flush=True)
+        try:
+            run_job(study, job)
+        except Exception as exc:  # noqa: BLE001 - reported with its job, never a traceback wall
+            traceback.print_exc(file=fh)
+            raise JobFailed(_error_line(exc), str(log)) from None
     return {"seconds": time.perf_counter() - t0, "gpu_name": _gpu_name(study.device)}
 
 
@@ -173,15 +168,13 @@ class _Progress:
     remaining estimated work at the rate observed so far."""
 
     def __init__(self, jobs, enabled: bool, desc: str):
-        from tqdm import tqdm  # text bar: tqdm.auto warns (with a path) without ipywidgets
-
-        from nas_core.config import show_progress
+        from nas_core.config import progress_bar
 
         self.n, self.desc = len(jobs), desc
         self.cost = {j.id: max(float(j.est_cost or 0.0), 1e-3) for j in jobs}
-        self.bar = tqdm(total=sum(self.cost.values()), desc=desc, disable=not show_progress(enabled),
-                        bar_format="{desc} {percentage:3.0f}%|{bar:24}| [{elapsed}<{remaining}]",
-                        mininterval=0.5, file=sys.stderr)
+        self.bar = progress_bar(enabled, total=sum(self.cost.values()), desc=desc,
+                                bar_format="{desc} {percentage:3.0f}%|{bar:24}| [{elapsed}<{remaining}]",
+                                mininterval=0.5, file=sys.stderr)
         self.done = self.failed = self.running = 0
         self._show()
 

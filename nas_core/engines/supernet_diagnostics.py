@@ -12,7 +12,6 @@ values mean the architectures pull the shared weights in opposite directions.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from itertools import combinations
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import torch
 from torch.nn import functional as F
 
 from nas_core.cache import ResultStore
+from nas_core.config import torch_threads
 from nas_core.data.images import augment, normalise
 from nas_core.engines.supernet_train import (checkpoint_path, list_checkpoints, load_checkpoint, load_data,
                                              run_record, train_step)
@@ -36,22 +36,6 @@ def _bench(record: dict):
     return benchmarks.get(benchmark_of(record))
 
 
-@contextmanager
-def one_cpu_thread():
-    """Run on one torch thread. CPU convolution kernels split their sums by thread count, so a
-    few SGD steps from the same checkpoint end in slightly different weights on 1 and 2 threads,
-    and the forgetting values moved by 1-2 of 256 held-out images between a job (which runs on
-    NAS_CORE_TORCH_THREADS, default 1) and a notebook computing them with every core (measured:
-    summed accuracy 428.9 on 1 thread, 429.7 on 2, identical on reruns). The diagnostics are
-    cheap, so one thread makes them the same wherever they are computed."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _cached(kind: str, run: Path, n_archs: int, compute) -> pd.DataFrame:
     run = Path(run)
     epochs = list_checkpoints(run)
@@ -62,7 +46,11 @@ def _cached(kind: str, run: Path, n_archs: int, compute) -> pd.DataFrame:
     done = {k[0] for k in store.done_keys(["epoch"])}
     for epoch in epochs:
         if epoch not in done:
-            with one_cpu_thread():
+            # one thread wherever they run: CPU convolutions split their sums by thread count, so
+            # the forgetting steps ended in slightly different weights on 1 and 2 threads (FV moved
+            # by 1-2 of 256 images between a job and a notebook on every core; measured: summed
+            # accuracy 428.9 on 1 thread, 429.7 on 2, identical on reruns). The diagnostics are cheap.
+            with torch_threads(1):
                 store.append(compute(epoch))
     return store.read().sort_values(["epoch"], kind="stable", ignore_index=True)
 

@@ -17,7 +17,7 @@ import torch
 from torch.nn import functional as F
 
 from nas_core.cache import ResultStore, atomic_write_bytes, atomic_write_json, config_key
-from nas_core.config import show_progress
+from nas_core.config import progress_bar
 from nas_core.data.images import normalise
 from nas_core import benchmarks
 from nas_core.engines.supernet_train import (benchmark_of, checkpoint_path, initial_supernet, list_checkpoints,
@@ -68,9 +68,7 @@ def score_supernet(run: Path, epoch: int, indices, arch_strs, batches: int, batc
         net, _ = load_checkpoint(run, epoch, device)
         net.scoring_mode()
         x, y = heldout_batches(run, batches, batch_size, device)
-        from tqdm import tqdm  # text bar: tqdm.auto warns (with a path) without ipywidgets
-
-        bar = tqdm(total=len(todo), desc=f"scoring epoch {epoch}", unit="arch", disable=not show_progress(progress), mininterval=2.0)
+        bar = progress_bar(progress, total=len(todo), desc=f"scoring epoch {epoch}", unit="arch")
         for start in range(0, len(todo), chunk):
             part = todo[start:start + chunk]
             accs = torch.empty(len(part), batches, device=device)

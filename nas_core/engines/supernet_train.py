@@ -30,7 +30,7 @@ from torch.nn import functional as F
 
 from nas_core.cache import (CorruptFile, atomic_write_frame, atomic_write_json, quarantine, read_bytes,
                             read_checked, write_checked)
-from nas_core.config import show_progress
+from nas_core.config import progress_bar
 from nas_core.data.images import augment, normalise, train_heldout
 from nas_core.errors import BadData, BadParameter
 from nas_core.nets.supernet import Supernet
@@ -204,10 +204,8 @@ def train_supernet(proto: SupernetProtocol, run: Path, dataset: str, data_root=N
     labels = train.labels.to(device)
     n = len(labels)
     steps = max(n // proto.batch_size, 1)
-    from tqdm import tqdm  # text bar: tqdm.auto warns (with a path) without ipywidgets
-
-    bar = tqdm(total=proto.epochs, initial=start, desc=f"supernet {proto.sampler} seed {proto.seed}",
-               unit="epoch", disable=not show_progress(progress), mininterval=2.0)
+    bar = progress_bar(progress, total=proto.epochs, initial=start, desc=f"supernet {proto.sampler} seed {proto.seed}",
+                       unit="epoch")
     for epoch in range(start + 1, proto.epochs + 1):
         net.train()
         t0 = time.time()

@@ -23,7 +23,7 @@ import torch
 
 from nas_core import proxies as registry
 from nas_core.cache import ResultStore
-from nas_core.config import show_progress
+from nas_core.config import progress_bar, show_progress
 from nas_core.data.images import normalise, train_heldout
 from nas_core.errors import BadParameter
 from nas_core.proxies.api import score_detailed
@@ -119,7 +119,7 @@ def run_zero_shot(indices, arch_strs, proxies, seeds=(20, 2020, 202020), batches
             if (missing := tuple(s for s in wanted if (i, s) not in done))]
     if todo:
         data = input_batches(dataset, configured_root(data_root), batches, batch_size, input_mode, split_seed, device)
-        bar = _progress(len(todo), progress, f"zero-shot ({input_mode}, {network_tag})")
+        bar = progress_bar(progress, total=len(todo), desc=f"zero-shot ({input_mode}, {network_tag})", unit="arch")
         rows, new, saved_at = [], 0, time.monotonic()
         # the network's input/output follow the images actually fed (a dataset override included)
         channels = int(data[0][0].shape[1])
@@ -277,12 +277,6 @@ def _scored(job: _Job, todo: list[tuple], workers: int):
         yield from pool.map(_worker_score, *zip(*todo))
     finally:  # an interrupted sweep (stop_after, Ctrl-C) drops the queued architectures
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _progress(total: int, enabled: bool, desc: str):
-    from tqdm import tqdm  # text bar: tqdm.auto warns (with a path) without ipywidgets
-
-    return tqdm(total=total, desc=desc, unit="arch", disable=not show_progress(enabled), mininterval=2.0)
 
 
 def to_wide(tidy: pd.DataFrame, batches: int | None = None) -> pd.DataFrame:
